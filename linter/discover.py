@@ -1,0 +1,104 @@
+"""Which files to check: explicit files as given, directories walked recursively.
+
+`.git` and other VCS folders are skipped, `.gitignore` files (nested ones too) are honoured, and the
+configured `exclude` patterns (gitignore syntax, relative to the config root) apply to explicit files as
+well, so a pre-commit hook and a full run agree on what is excluded.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+MANIFEST_SUFFIXES = frozenset({".yaml", ".yml", ".json"})
+SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", ".tox", ".terraform"})
+
+
+@dataclass(frozen=True)
+class Target:
+    path: Path  # absolute
+    display: str  # relative to cwd, forward slashes
+
+
+def display_path(path: Path, cwd: Path) -> str:
+    try:
+        rel = path.resolve().relative_to(cwd.resolve())
+    except ValueError:
+        return path.as_posix()
+    return rel.as_posix()
+
+
+class _Ignore:
+    """gitignore-style matching, one spec per directory that has patterns."""
+
+    def __init__(self, root: Path, patterns: Sequence[str]) -> None:
+        self._specs: list[tuple[Path, Any]] = []
+        if patterns:
+            self.add(root, patterns)
+
+    def add(self, base: Path, patterns: Iterable[str]) -> None:
+        import pathspec
+
+        lines = [p for p in patterns if p.strip() and not p.lstrip().startswith("#")]
+        if lines:
+            self._specs.append((base, pathspec.GitIgnoreSpec.from_lines(lines)))
+
+    def add_gitignore(self, directory: Path) -> None:
+        gitignore = directory / ".gitignore"
+        if gitignore.is_file():
+            try:
+                self.add(directory, gitignore.read_text(encoding="utf-8", errors="replace").splitlines())
+            except OSError:
+                pass
+
+    def matches(self, path: Path, is_dir: bool) -> bool:
+        for base, spec in self._specs:
+            try:
+                rel = path.relative_to(base).as_posix()
+            except ValueError:
+                continue
+            if spec.match_file(rel + "/" if is_dir else rel):
+                return True
+        return False
+
+    def copy(self) -> _Ignore:
+        clone = _Ignore.__new__(_Ignore)
+        clone._specs = list(self._specs)
+        return clone
+
+
+def discover(paths: Sequence[str], cwd: Path, root: Path, exclude: Sequence[str]) -> Iterator[Target]:
+    """Yield each file to check once, in a stable order. Raises FileNotFoundError for a missing path."""
+    seen: set[Path] = set()
+    ignore = _Ignore(root.resolve(), exclude)
+    for raw in paths:
+        path = (cwd / raw).resolve()
+        if not path.exists():
+            raise FileNotFoundError(raw)
+        if path.is_dir():
+            found: Iterable[Path] = _walk(path, ignore.copy())
+        else:
+            found = [] if ignore.matches(path, False) else [path]
+        for file in found:
+            if file not in seen:
+                seen.add(file)
+                yield Target(file, display_path(file, cwd))
+
+
+def _walk(top: Path, ignore: _Ignore) -> Iterator[Path]:
+    ignore.add_gitignore(top)
+    try:
+        entries = sorted(os.scandir(top), key=lambda e: e.name)
+    except OSError:
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        if entry.is_dir(follow_symlinks=False):
+            if entry.name in SKIP_DIRS or ignore.matches(path, True):
+                continue
+            yield from _walk(path, ignore.copy())
+        elif entry.is_file() and path.suffix.lower() in MANIFEST_SUFFIXES and not ignore.matches(path, False):
+            yield path

@@ -1,0 +1,472 @@
+"""The one straight pipeline: discover -> load -> classify -> [render] -> checks -> resolve -> suppress.
+
+Checks hand back `Problem`s; `resolve` is the one place that turns them into `Finding`s: it applies
+select/ignore, exemptions and severity overrides from configuration, resolves positions (lazily, only
+for documents with a finding), and redacts secret values from every message.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from linter import __version__
+from linter.config import Config
+from linter.discover import Target, discover, display_path
+from linter.models import ConfigError, Document, Finding, Problem, RuleInfo, Severity, Span, json_pointer
+from linter.reporters import ResourceRef, RunInfo
+from linter.resources import bundled_dir
+from linter.rules import BUILTIN_RULES
+
+Check = Callable[[Sequence[Document]], list[Problem]]
+Progress = Callable[[str], None]
+
+KUSTOMIZE_FILES = frozenset({"kustomization.yaml", "kustomization.yml", "Kustomization"})
+KUSTOMIZE_GROUP = "kustomize.config.k8s.io/"
+# Files that are YAML but never Kubernetes: recognised so the summary can say why they were skipped.
+_SKIP_REASONS: tuple[tuple[Callable[[PurePosixPath], bool], str], ...] = (
+    (lambda p: ".github" in p.parts and ("workflows" in p.parts or "actions" in p.parts), "GitHub workflow"),
+    (lambda p: p.name.lower().startswith("taskfile"), "Taskfile"),
+    (lambda p: p.name in ("Chart.yaml", "Chart.lock") or p.name.startswith("values"), "Helm chart file"),
+    (lambda p: p.name.startswith(".pre-commit") or p.name == ".yamllint", "tool configuration"),
+    (lambda p: p.name in ("docker-compose.yaml", "docker-compose.yml", "compose.yaml", "compose.yml"),
+     "Docker Compose file"),
+    (lambda p: "ansible" in p.parts or p.name in ("playbook.yaml", "playbook.yml"), "Ansible file"),
+)
+
+
+@dataclass
+class RunRequest:
+    paths: Sequence[str]
+    config: Config
+    cwd: Path = field(default_factory=Path.cwd)
+    policy_dirs: Sequence[Path] | None = None
+    extra_policy_dirs: Sequence[Path] = ()
+    extra_data: Mapping[str, Any] = field(default_factory=dict)
+    extra_checks: Sequence[Check] = ()
+    stdin: bytes | None = None
+    changed_files: frozenset[Path] | None = None
+    context_paths: Sequence[str] = ()
+    render: bool | None = None  # None: configuration decides (default on)
+    suppressions: bool = True
+    today: date | None = None
+    progress: Progress | None = None
+
+
+@dataclass
+class RunResult:
+    findings: list[Finding]
+    documents: list[Document]
+    summary: dict[str, Any]
+    rules: dict[str, RuleInfo]
+    info: RunInfo
+    suppressed: list[Finding] = field(default_factory=list)
+
+
+# --- classification ---------------------------------------------------------------------------
+
+def classify(doc: Document) -> Problem | None:
+    """Set `doc.role`; return a YAML-008 problem for a document that is a malformed resource."""
+    obj = doc.obj
+    path = PurePosixPath(doc.file)
+    if not isinstance(obj, dict):
+        doc.role, doc.skip_reason = "other", "not a mapping"
+        return None
+    api, kind = obj.get("apiVersion"), obj.get("kind")
+    if _is_kustomize_config(path, api, kind):
+        doc.role = "kustomize"
+        obj.setdefault("apiVersion", "kustomize.config.k8s.io/v1beta1")
+        obj.setdefault("kind", "Kustomization")
+        return None
+    if isinstance(api, str) and isinstance(kind, str) and api and kind:
+        doc.role = "resource"
+        return None
+    doc.role = "other"
+    doc.skip_reason = _skip_reason(path)
+    if api is None and kind is None:
+        return None
+    if api is not None or isinstance(obj.get("metadata"), dict):
+        missing = [k for k, v in (("apiVersion", api), ("kind", kind)) if not (isinstance(v, str) and v)]
+        return Problem("YAML-008", f"resource without a string {' or '.join(missing)}", doc.file, "parse",
+                       doc=doc, path=(missing[0],) if missing[0] in obj else ())
+    return None
+
+
+def _is_kustomize_config(path: PurePosixPath, api: Any, kind: Any) -> bool:
+    if isinstance(api, str) and api.startswith(KUSTOMIZE_GROUP):
+        return True
+    return path.name in KUSTOMIZE_FILES and (api is None or kind in (None, "Kustomization", "Component"))
+
+
+def _skip_reason(path: PurePosixPath) -> str:
+    for test, reason in _SKIP_REASONS:
+        if test(path):
+            return reason
+    return "no apiVersion/kind"
+
+
+# --- resolve: problems -> findings -------------------------------------------------------------
+
+def _longest_prefix(rule_id: str, prefixes: Iterable[str]) -> int:
+    """Length of the longest prefix of `rule_id` among `prefixes` (-1: none). `ALL` matches all."""
+    best = -1
+    for p in prefixes:
+        if p == "ALL":
+            best = max(best, 0)
+        elif rule_id.startswith(p):
+            best = max(best, len(p))
+    return best
+
+
+def is_selected(rule_id: str, config: Config, extra_ignore: Sequence[str] = ()) -> bool:
+    selected = _longest_prefix(rule_id, config.select) if config.select else 0
+    ignored = _longest_prefix(rule_id, (*config.ignore, *extra_ignore))
+    return selected >= 0 and selected >= ignored if ignored >= 0 else selected >= 0
+
+
+def _by_prefix(rule_id: str, table: Mapping[str, Any]) -> Any:
+    """The entry for the longest key of `table` that is a prefix of `rule_id` (or "*")."""
+    best_len, best = -1, None
+    for key, value in table.items():
+        length = 0 if key in ("*", "ALL") else (len(key) if rule_id.startswith(key) else -1)
+        if length > best_len:
+            best_len, best = length, value
+    return best
+
+
+def _exempt(rule_id: str, doc: Document | None, config: Config) -> bool:
+    entry = _by_prefix(rule_id, config.exempt) if config.exempt else None
+    if not entry or doc is None:
+        return False
+    ident = doc.origin or doc
+    checks = (("namespaces", doc.namespace or ident.namespace), ("names", doc.name), ("kinds", doc.kind))
+    return any(value and any(fnmatch.fnmatchcase(value, pat) for pat in entry.get(key, ()))
+               for key, value in checks)
+
+
+def _file_ignored(rule_id: str, file: str, config: Config) -> bool:
+    for pattern, prefixes in config.per_file_ignores.items():
+        if fnmatch.fnmatch(file, pattern) and _longest_prefix(rule_id, prefixes) >= 0:
+            return True
+    return False
+
+
+def _severity(problem: Problem, rule: RuleInfo, config: Config) -> Severity | None:
+    override = config.severity.get(problem.rule_id)
+    if override is None:
+        override = _by_prefix(problem.rule_id, {k: v for k, v in config.severity.items() if k != problem.rule_id})
+    if override == "off":
+        return None
+    if override is not None:
+        return Severity.parse(override)
+    return problem.severity or rule.severity
+
+
+def _rule_for(problem: Problem, rules: Mapping[str, RuleInfo]) -> RuleInfo:
+    rule = rules.get(problem.rule_id)
+    if rule is not None:
+        return rule
+    name = problem.rule_name or problem.rule_id.lower().replace(".", "-").replace("_", "-")
+    return RuleInfo(problem.rule_id, name, Severity.ERROR, name, source=problem.source)
+
+
+def _position(problem: Problem) -> tuple[str, Span, bool]:
+    if problem.span is not None:
+        return problem.file, problem.span, True
+    if problem.doc is not None:
+        loc = problem.doc.locate(problem.path, problem.key)
+        return loc.file, loc.span, loc.exact
+    return problem.file, Span.point(1), False
+
+
+def resolve(problems: Iterable[Problem], config: Config, rules: Mapping[str, RuleInfo]) -> list[Finding]:
+    from linter.redact import redact, secret_values
+
+    findings: dict[tuple[Any, ...], Finding] = {}
+    secrets_cache: dict[int, set[str]] = {}
+    for problem in problems:
+        rule = _rule_for(problem, rules)
+        if not is_selected(problem.rule_id, config) or _exempt(problem.rule_id, problem.doc, config):
+            continue
+        severity = _severity(problem, rule, config)
+        if severity is None:
+            continue
+        file, span, exact = _position(problem)
+        if _file_ignored(problem.rule_id, file, config):
+            continue
+        doc = problem.doc
+        message = problem.message
+        if doc is not None:
+            key = id(doc.obj)
+            if key not in secrets_cache:
+                secrets_cache[key] = secret_values(doc.obj)
+            message = redact(message, secrets_cache[key])
+        finding = Finding(
+            file=file, line=span.line, column=span.column, end_line=span.end_line, end_column=span.end_column,
+            rule_id=problem.rule_id, rule_name=rule.name, severity=severity, message=message,
+            source=problem.source, kind=doc.kind if doc else "", namespace=doc.namespace if doc else "",
+            name=doc.name if doc else "", api_version=doc.api_version if doc else "",
+            pointer=json_pointer(problem.path), exact=exact,
+        )
+        # A finding that the raw file and its render share is reported once, at the source line.
+        findings.setdefault((finding.rule_id, finding.file, finding.line, finding.column, finding.message),
+                            finding)
+    return sorted(findings.values(), key=sort_key)
+
+
+def sort_key(f: Finding) -> tuple[Any, ...]:
+    return (f.file, f.line, f.column, f.rule_id, f.message)
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+@dataclass
+class _Loaded:
+    documents: list[Document] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    files: int = 0
+
+
+def _load(targets: Sequence[Target], stdin: bytes | None, config: Config) -> _Loaded:
+    from linter.loader import Limits, load_bytes, load_many
+
+    limits = Limits(**config.limits)
+    result = load_many([(t.path, t.display) for t in targets], limits)
+    loaded = _Loaded(list(result.documents), list(result.problems), len(targets))
+    if stdin is not None:
+        extra = load_bytes(stdin, "-", limits)
+        loaded.documents.extend(extra.documents)
+        loaded.problems.extend(extra.problems)
+        loaded.files += 1
+    return loaded
+
+
+def _targets(paths: Sequence[str], cwd: Path, config: Config) -> list[Target]:
+    try:
+        return list(discover([p for p in paths if p != "-"], cwd, config.root, config.exclude))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"no such file or directory: {exc.args[0]}") from None
+
+
+def policy_dirs_for(config: Config, extra: Sequence[Path] = ()) -> list[Path]:
+    dirs = [bundled_dir("policies")] if config.bundled_policies else []
+    dirs.extend(config.policy_dirs)
+    dirs.extend(extra)
+    for d in dirs:
+        if not d.is_dir():
+            raise ConfigError(f"policy directory not found: {d}")
+    return dirs
+
+
+def _policy_rules_wanted(config: Config) -> bool:
+    """Skip compiling policies when --select leaves no policy rule family enabled."""
+    if not config.select:
+        return True
+    builtin_prefixes = ("YAML", "SCHEMA", "CHG", "GRAPH", "RENDER")
+    return any(not any(b.startswith(s) or s.startswith(b) for b in builtin_prefixes) or s == "ALL"
+               for s in config.select)
+
+
+def _comments(docs: Sequence[Document]) -> list[dict[str, Any]]:
+    out = []
+    for doc in docs:
+        for c in doc.comments:
+            out.append({"file": doc.file, "kind": doc.kind, "namespace": doc.namespace, "name": doc.name, **c})
+    return out
+
+
+class Stopwatch:
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.stages: dict[str, float] = {}
+        self._last = self.start
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.stages[stage] = round((now - self._last) * 1000, 1)
+        self._last = now
+
+
+def run(req: RunRequest) -> RunResult:
+    config, say = req.config, req.progress or (lambda _msg: None)
+    watch = Stopwatch()
+    targets = _targets(req.paths, req.cwd, config)
+    say(f"loading {len(targets)} files")
+    loaded = _load(targets, req.stdin, config)
+    context = _load(_targets(req.context_paths, req.cwd, config), None, config) if req.context_paths else _Loaded()
+    watch.lap("load")
+
+    problems: list[Problem] = list(loaded.problems)
+    for doc in loaded.documents:
+        issue = classify(doc)
+        if issue is not None:
+            problems.append(issue)
+    for doc in context.documents:
+        classify(doc)
+    resources = [d for d in loaded.documents if d.role == "resource"]
+    kustomize_docs = [d for d in loaded.documents if d.role == "kustomize"]
+    all_known = [*loaded.documents, *context.documents]
+
+    flux_stats: dict[str, Any] = {}
+    rendered: list[Document] = []
+    if _render_enabled(req, all_known):
+        say("rendering Flux Kustomizations")
+        from linter import flux
+
+        flux_result = flux.process(config.root, all_known, config.section("flux"), req.changed_files,
+                                   render=True, cwd=req.cwd)
+        rendered = flux_result.rendered
+        # Context files are loaded for CRDs and cross-resource data only: never report on them.
+        context_ids = {id(d) for d in context.documents}
+        problems.extend(p for p in flux_result.problems if id(p.doc) not in context_ids)
+        flux_stats = flux_result.stats
+        for doc in rendered:
+            classify(doc)
+        watch.lap("render")
+    checked = [*resources, *[d for d in rendered if d.role == "resource"]]
+
+    say(f"validating {len(checked)} resources")
+    unvalidated = _schema_check(checked, all_known, config, problems)
+    watch.lap("schema")
+
+    rules: dict[str, RuleInfo] = dict(BUILTIN_RULES)
+    if _policy_rules_wanted(config):
+        say("evaluating policies")
+        _policy_check(req, checked, kustomize_docs, [*all_known, *rendered], rules, problems)
+    watch.lap("policy")
+    for check in req.extra_checks:
+        problems.extend(check(loaded.documents))
+
+    findings = resolve(problems, config, rules)
+    suppressed: list[Finding] = []
+    if req.suppressions:
+        findings, suppressed, more = _suppress(findings, loaded.documents, config, req.today)
+        findings = sorted([*findings, *resolve(more, config, rules)], key=sort_key)
+    watch.lap("report")
+
+    summary = _summary(loaded, context, checked, findings, suppressed, unvalidated, flux_stats, watch)
+    info = RunInfo(
+        tool_version=__version__, root=str(req.cwd.resolve()), rules=rules, summary=summary,
+        resources=[_ref(d) for d in checked], fail_level=config.fail_level,
+    )
+    return RunResult(findings, loaded.documents, summary, rules, info, suppressed)
+
+
+def _render_enabled(req: RunRequest, docs: Sequence[Document]) -> bool:
+    if req.render is not None:
+        enabled = req.render
+    else:
+        enabled = bool(req.config.section("flux").get("render", True))
+    if not enabled:
+        return False
+    return any(d.role == "resource" and d.kind == "Kustomization"
+               and d.api_version.startswith("kustomize.toolkit.fluxcd.io/") for d in docs)
+
+
+def _schema_check(checked: Sequence[Document], known: Sequence[Document], config: Config,
+                  problems: list[Problem]) -> Counter[str]:
+    if not checked or not is_selected_family("SCHEMA", config):
+        return Counter()
+    from linter.schema import SchemaValidator
+
+    crds = [d for d in known if d.role == "resource" and d.kind == "CustomResourceDefinition"]
+    validator = SchemaValidator(
+        kubernetes_version=config.kubernetes_version, strict=config.strict,
+        locations=config.schema_locations, crd_documents=crds, crd_files=config.crds,
+        cache_dir=_cache_dir(), require_schemas=config.require_schemas,
+    )
+    problems.extend(validator.setup_problems)
+    if config.schema_backend == "kubeconform":
+        from linter.schema.kubeconform import KubeconformBackend
+
+        backend = KubeconformBackend(kubernetes_version=config.kubernetes_version, strict=config.strict,
+                                     locations=config.schema_locations, crd_documents=crds)
+        problems.extend(backend.validate_many(checked))
+    else:
+        problems.extend(validator.validate_many(checked))
+    return validator.unvalidated
+
+
+def is_selected_family(prefix: str, config: Config) -> bool:
+    probe = f"{prefix}-000"
+    return is_selected(probe, config) or any(s.startswith(prefix) for s in config.select)
+
+
+def _cache_dir() -> Path | None:
+    """KUBEGATE_CACHE_DIR, else $XDG_CACHE_HOME/kubegate, else ~/.cache/kubegate; KUBEGATE_NO_CACHE=1: none."""
+    if os.environ.get("KUBEGATE_NO_CACHE"):
+        return None
+    if os.environ.get("KUBEGATE_CACHE_DIR"):
+        return Path(os.environ["KUBEGATE_CACHE_DIR"])
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "kubegate"
+
+
+def _policy_check(req: RunRequest, checked: Sequence[Document], kustomize_docs: Sequence[Document],
+                  context: Sequence[Document], rules: dict[str, RuleInfo], problems: list[Problem]) -> None:
+    from linter.rego import load_policies
+
+    config = req.config
+    dirs = list(req.policy_dirs) if req.policy_dirs is not None else policy_dirs_for(config)
+    dirs.extend(req.extra_policy_dirs)
+    if not dirs:
+        return
+    policies = load_policies(dirs, engine=config.engine, opa_url=config.opa_url,
+                             namespaces=config.policy_namespaces)
+    for rule_id, info in policies.rules.items():
+        rules.setdefault(rule_id, info)
+    inputs = [*checked, *kustomize_docs]
+    if not inputs:
+        return
+    all_resources = [d.obj for d in context if d.role == "resource"]
+    data = {
+        "params": dict(config.params),
+        "kubegate": {"resources": all_resources, "comments": _comments(inputs), **req.extra_data},
+    }
+    problems.extend(policies.evaluate(inputs, data))
+
+
+def _suppress(findings: list[Finding], docs: Sequence[Document], config: Config,
+              today: date | None) -> tuple[list[Finding], list[Finding], list[Problem]]:
+    try:
+        from linter.suppress import apply_suppressions
+    except ImportError:  # pragma: no cover - module lands with the ci work
+        return findings, [], []
+    return apply_suppressions(findings, docs, config, today=today or date.today())
+
+
+def _ref(doc: Document) -> ResourceRef:
+    return ResourceRef(doc.file, doc.span.line, doc.kind, doc.namespace, doc.name, doc.api_version)
+
+
+def _summary(loaded: _Loaded, context: _Loaded, checked: Sequence[Document], findings: Sequence[Finding],
+             suppressed: Sequence[Finding], unvalidated: Counter[str], flux_stats: Mapping[str, Any],
+             watch: Stopwatch) -> dict[str, Any]:
+    sev = Counter(f.severity for f in findings)
+    skipped = Counter(d.skip_reason for d in loaded.documents if d.role == "other")
+    return {
+        "files": loaded.files,
+        "documents": len(loaded.documents),
+        "resources": len(checked),
+        "kustomize_files": sum(1 for d in loaded.documents if d.role == "kustomize"),
+        "skipped_documents": sum(skipped.values()),
+        "skipped": dict(sorted(skipped.items())),
+        "unvalidated_documents": sum(unvalidated.values()),
+        "unvalidated": dict(sorted(unvalidated.items())),
+        "errors": sev[Severity.ERROR],
+        "warnings": sev[Severity.WARNING],
+        "infos": sev[Severity.INFO],
+        "suppressed": len(suppressed),
+        "flux": dict(flux_stats),
+        "timings_ms": {**watch.stages, "total": round((time.perf_counter() - watch.start) * 1000, 1)},
+    }
+
+
+__all__ = ["RunRequest", "RunResult", "classify", "display_path", "resolve", "run", "sort_key"]

@@ -1,0 +1,119 @@
+"""The explicit registry of kubegate's built-in (non-Rego) rules.
+
+Rego policies register their rules from OPA `# METADATA` annotations at run time (see linter.rego);
+everything here is a check written in Python. An unknown rule id is a loud error wherever one is named.
+Each family keeps its own block; ids are stable once shipped.
+"""
+
+from __future__ import annotations
+
+from linter.models import RuleInfo, Severity
+
+E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+
+
+def _r(id: str, name: str, sev: Severity, title: str, description: str, remediation: str, source: str) -> RuleInfo:
+    return RuleInfo(id, name, sev, title, description, remediation, source)
+
+
+# --- parse: loading files into documents -------------------------------------------------------
+PARSE_RULES = [
+    _r("YAML-001", "yaml-syntax", E, "YAML or JSON syntax error",
+       "The file is not valid YAML 1.2 / JSON, so nothing in it was checked.",
+       "Fix the syntax at the reported line; `kubectl apply --dry-run=client -f FILE` shows the same error.", "parse"),
+    _r("YAML-002", "duplicate-key", E, "Duplicate mapping key",
+       "A mapping repeats a key. Kubernetes strict decoding rejects it; lenient decoding silently keeps the last.",
+       "Remove one of the two keys.", "parse"),
+    _r("YAML-003", "input-limit", E, "Input exceeds a safety limit",
+       "The file exceeds a limit (size, nesting depth, aliases, expanded size, document count) that protects "
+       "the gate from alias bombs and pathological inputs. It was not checked.",
+       "Split or simplify the file, or raise the limit in configuration (`limits`).", "parse"),
+    _r("YAML-004", "template", E, "Unrendered template",
+       "The file contains template syntax such as Helm's `{{ }}`; it is not a manifest until rendered.",
+       "Render it first (`helm template ...`) and check the output, or exclude the templates directory.", "parse"),
+    _r("YAML-005", "encoding", E, "Unreadable file",
+       "The file is binary, not UTF-8, or could not be read.",
+       "Save the file as UTF-8 text, or exclude it.", "parse"),
+    _r("YAML-006", "ambiguous-boolean", W, "Scalar read differently by YAML 1.1 and 1.2",
+       "A plain scalar such as `yes`, `on`, `y` or `off` is a string in YAML 1.2 but a boolean to the "
+       "Kubernetes API server (YAML 1.1 rules). kubegate checks what the API server will see.",
+       "Quote the value if you mean a string, or write `true` / `false`.", "parse"),
+    _r("YAML-007", "ambiguous-octal", W, "Number read as octal by Kubernetes",
+       "A plain scalar with a leading zero such as `0755` is octal to the API server (493) but decimal "
+       "to YAML 1.2 tools (755).",
+       "Write `0o755` or the decimal value (`493`), or quote it if you mean a string.", "parse"),
+    _r("YAML-008", "invalid-document", E, "Document is not a Kubernetes object",
+       "A document looks like a Kubernetes resource but is malformed (not a mapping, `kind` or "
+       "`apiVersion` missing or not a string, `kind: List` without a list of items).",
+       "Give every resource a string `apiVersion` and `kind` at the top level.", "parse"),
+]
+
+# --- schema: JSON-schema validation -------------------------------------------------------------
+SCHEMA_RULES = [
+    _r("SCHEMA-001", "schema-violation", E, "Resource does not match its schema",
+       "The resource fails JSON-schema validation against the Kubernetes (or CRD-derived) schema for its "
+       "apiVersion and kind, as `kubectl apply --validate=strict` would.",
+       "Fix the field at the reported position; the message names what the schema expects.", "schema"),
+    _r("SCHEMA-002", "missing-schema", W, "No schema for this kind",
+       "No schema was found for the resource's apiVersion and kind, so it was not validated.",
+       "Add the CRD to the repository or pass it with `--crds`, or add a `--schema-location`.", "schema"),
+    _r("SCHEMA-003", "crd-invalid", W, "CustomResourceDefinition could not be converted",
+       "A CustomResourceDefinition has a version without a usable openAPIV3Schema, so its custom "
+       "resources cannot be validated.",
+       "Give each served version a `schema.openAPIV3Schema`.", "schema"),
+]
+
+# --- change: the PR gate (kubegate ci) ------------------------------------------------------------
+CHANGE_RULES = [
+    _r("CHG-001", "unauthorized-change", E, "Change outside the actor's authority",
+       "The change author (for example the CI bot) changed something it is not allowed to change.",
+       "Have a human author or approve this part of the change, or widen `authority` in the base "
+       "branch's configuration.", "change"),
+    _r("CHG-002", "judge-changed", W, "The change modifies kubegate's policies or configuration",
+       "Policies, configuration, exceptions or baselines changed. They were judged by the base branch's "
+       "versions; the new versions take effect only after merge and need human review.",
+       "Ask a platform owner to review the policy or configuration change.", "change"),
+    _r("CHG-003", "suppression-added", W, "The change adds a suppression",
+       "An inline ignore comment, ignore annotation or exception was added by this change.",
+       "Have the suppression reviewed; prefer fixing the finding.", "change"),
+    _r("CHG-004", "exception-expired", E, "Expired exception",
+       "An exception in the exceptions file is past its expiry date.",
+       "Fix the underlying finding, or renew the exception with a new date after review.", "change"),
+    _r("CHG-005", "invalid-suppression", E, "Suppression without a reason or with an unknown rule",
+       "An inline ignore comment or annotation names no reason, or a rule id that does not exist.",
+       "Write `# kubegate: ignore[RULE-ID] reason` with an existing rule id and a reason.", "change"),
+]
+
+# --- flux: the Flux graph and rendering ------------------------------------------------------------
+FLUX_GRAPH_RULES = [
+    _r("GRAPH-001", "path-not-found", E, "Kustomization path does not exist",
+       "A Flux Kustomization's `spec.path` does not exist in this repository.",
+       "Fix `spec.path` (it is relative to the root of the source).", "flux"),
+    _r("GRAPH-002", "source-not-found", E, "Source reference resolves to nothing",
+       "A `sourceRef`, `chart.spec.sourceRef` or `chartRef` names no object of that kind, name and namespace.",
+       "Fix the reference or add the source.", "flux"),
+    _r("GRAPH-003", "dependency-not-found", E, "dependsOn names a missing object",
+       "A `dependsOn` entry names no Kustomization/HelmRelease of that name and namespace.",
+       "Fix the name or namespace, or add the dependency.", "flux"),
+    _r("GRAPH-004", "dependency-cycle", E, "dependsOn cycle",
+       "Kustomizations or HelmReleases depend on each other in a cycle; Flux never reconciles them.",
+       "Break the cycle.", "flux"),
+    _r("GRAPH-005", "undefined-variable", E, "Undefined postBuild variable",
+       "A `${VAR}` is used in a rendered manifest but defined neither in `postBuild.substitute` nor in a "
+       "`substituteFrom` object found in the repository; Flux would apply the literal text.",
+       "Define the variable, give it a default (`${VAR:=default}`), or escape it as `$${VAR}`.", "flux"),
+    _r("GRAPH-006", "reference-not-in-repo", W, "Referenced ConfigMap/Secret not in the repository",
+       "A `valuesFrom` or `substituteFrom` object is not in the repository; it may be created in-cluster.",
+       "Add it to the repository, or mark it `optional: true` if it may be absent.", "flux"),
+    _r("RENDER-001", "render-failed", E, "Kustomization could not be rendered",
+       "kustomize failed on the Kustomization's path, or no renderer is installed, so what Flux would apply "
+       "was not checked.",
+       "Run `kubectl kustomize PATH` to see the error; install kubectl or kustomize to render.", "flux"),
+    _r("RENDER-002", "not-rendered", I, "Kustomization not rendered",
+       "The Kustomization's source is not this repository, or it uses remote bases or Helm; it was not rendered.",
+       "Nothing to do, or check that repository separately.", "flux"),
+]
+
+BUILTIN_RULES: dict[str, RuleInfo] = {
+    r.id: r for r in (*PARSE_RULES, *SCHEMA_RULES, *CHANGE_RULES, *FLUX_GRAPH_RULES)
+}
