@@ -35,7 +35,8 @@ _SKIP_REASONS: tuple[tuple[Callable[[PurePosixPath], bool], str], ...] = (
     (lambda p: ".github" in p.parts and ("workflows" in p.parts or "actions" in p.parts), "GitHub workflow"),
     (lambda p: p.name.lower().startswith("taskfile"), "Taskfile"),
     (lambda p: p.name in ("Chart.yaml", "Chart.lock") or p.name.startswith("values"), "Helm chart file"),
-    (lambda p: p.name.startswith(".pre-commit") or p.name == ".yamllint", "tool configuration"),
+    (lambda p: p.name.startswith((".pre-commit", ".kubegate", ".yamllint", "renovate", ".sops")),
+     "tool configuration"),
     (lambda p: p.name in ("docker-compose.yaml", "docker-compose.yml", "compose.yaml", "compose.yml"),
      "Docker Compose file"),
     (lambda p: "ansible" in p.parts or p.name in ("playbook.yaml", "playbook.yml"), "Ansible file"),
@@ -97,6 +98,44 @@ def classify(doc: Document) -> Problem | None:
         return Problem("YAML-008", f"resource without a string {' or '.join(missing)}", doc.file, "parse",
                        doc=doc, path=(missing[0],) if missing[0] in obj else ())
     return None
+
+
+def patch_files(docs: Sequence[Document], cwd: Path) -> set[str]:
+    """Display paths of files that a kustomization.yaml uses as patches.
+
+    Patches are partial objects: validating them as resources gives false "missing required field"
+    errors. They are checked through the render that applies them instead.
+    """
+    found: set[str] = set()
+    for doc in docs:
+        if doc.role != "kustomize" or not isinstance(doc.obj, dict):
+            continue
+        base = PurePosixPath(doc.file).parent
+        for entry in _patch_entries(doc.obj):
+            found.add(_normalise(base / entry))
+    return found
+
+
+def _patch_entries(obj: Mapping[str, Any]) -> Iterable[str]:
+    for key in ("patchesStrategicMerge", "patches", "patchesJson6902"):
+        for item in obj.get(key) or ():
+            if isinstance(item, str) and "\n" not in item:
+                yield item  # patchesStrategicMerge: a path (or an inline patch, which has newlines)
+            elif isinstance(item, dict) and isinstance(item.get("path"), str):
+                yield item["path"]
+
+
+def _normalise(path: PurePosixPath) -> str:
+    parts: list[str] = []
+    for part in path.parts:
+        if part == "..":
+            if parts and parts[-1] != "..":
+                parts.pop()
+            else:
+                parts.append(part)
+        elif part != ".":
+            parts.append(part)
+    return "/".join(parts)
 
 
 def _is_kustomize_config(path: PurePosixPath, api: Any, kind: Any) -> bool:
@@ -310,6 +349,10 @@ def run(req: RunRequest) -> RunResult:
             problems.append(issue)
     for doc in context.documents:
         classify(doc)
+    patches = patch_files([*loaded.documents, *context.documents], req.cwd)
+    for doc in loaded.documents:
+        if doc.role == "resource" and doc.file in patches:
+            doc.role, doc.skip_reason = "patch", "kustomize patch (checked through its render)"
     resources = [d for d in loaded.documents if d.role == "resource"]
     kustomize_docs = [d for d in loaded.documents if d.role == "kustomize"]
     all_known = [*loaded.documents, *context.documents]
@@ -330,10 +373,11 @@ def run(req: RunRequest) -> RunResult:
         for doc in rendered:
             classify(doc)
         watch.lap("render")
-    checked = [*resources, *[d for d in rendered if d.role == "resource"]]
+    rendered_resources = [d for d in rendered if d.role == "resource"]
+    checked = [*resources, *rendered_resources]
 
     say(f"validating {len(checked)} resources")
-    unvalidated = _schema_check(checked, all_known, config, problems)
+    unvalidated = _schema_check(resources, rendered_resources, all_known, config, problems)
     watch.lap("schema")
 
     rules: dict[str, RuleInfo] = dict(BUILTIN_RULES)
@@ -370,9 +414,11 @@ def _render_enabled(req: RunRequest, docs: Sequence[Document]) -> bool:
                and d.api_version.startswith("kustomize.toolkit.fluxcd.io/") for d in docs)
 
 
-def _schema_check(checked: Sequence[Document], known: Sequence[Document], config: Config,
-                  problems: list[Problem]) -> Counter[str]:
-    if not checked or not is_selected_family("SCHEMA", config):
+def _schema_check(raw: Sequence[Document], rendered: Sequence[Document], known: Sequence[Document],
+                  config: Config, problems: list[Problem]) -> Counter[str]:
+    """Validate raw then rendered resources; the count of unvalidated documents is of raw ones only,
+    since a render repeats what its sources already counted."""
+    if not (raw or rendered) or not is_selected_family("SCHEMA", config):
         return Counter()
     from linter.schema import SchemaValidator
 
@@ -388,10 +434,12 @@ def _schema_check(checked: Sequence[Document], known: Sequence[Document], config
 
         backend = KubeconformBackend(kubernetes_version=config.kubernetes_version, strict=config.strict,
                                      locations=config.schema_locations, crd_documents=crds)
-        problems.extend(backend.validate_many(checked))
-    else:
-        problems.extend(validator.validate_many(checked))
-    return validator.unvalidated
+        problems.extend(backend.validate_many([*raw, *rendered]))
+        return validator.unvalidated
+    problems.extend(validator.validate_many(raw))
+    unvalidated = Counter(validator.unvalidated)
+    problems.extend(validator.validate_many(rendered))
+    return unvalidated
 
 
 def is_selected_family(prefix: str, config: Config) -> bool:
@@ -450,7 +498,7 @@ def _summary(loaded: _Loaded, context: _Loaded, checked: Sequence[Document], fin
              suppressed: Sequence[Finding], unvalidated: Counter[str], flux_stats: Mapping[str, Any],
              watch: Stopwatch) -> dict[str, Any]:
     sev = Counter(f.severity for f in findings)
-    skipped = Counter(d.skip_reason for d in loaded.documents if d.role == "other")
+    skipped = Counter(d.skip_reason for d in loaded.documents if d.role in ("other", "patch"))
     return {
         "files": loaded.files,
         "documents": len(loaded.documents),

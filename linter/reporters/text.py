@@ -36,7 +36,7 @@ def summary_line(info: RunInfo) -> str:
     parts = [f"{counts} in {_plural(s.get('files', 0), 'file')}",
              f"{_plural(s.get('resources', 0), 'resource')} checked"]
     if s.get("skipped_documents"):
-        parts.append(f"{s['skipped_documents']} non-Kubernetes skipped")
+        parts.append(f"{s['skipped_documents']} documents skipped")
     if s.get("unvalidated_documents"):
         parts.append(f"{s['unvalidated_documents']} without schema")
     if s.get("suppressed"):
