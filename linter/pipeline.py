@@ -43,6 +43,9 @@ _SKIP_REASONS: tuple[tuple[Callable[[PurePosixPath], bool], str], ...] = (
 )
 
 
+_K8S_ONLY = frozenset({"YAML-006", "YAML-007"})
+
+
 @dataclass
 class RunRequest:
     paths: Sequence[str]
@@ -353,6 +356,9 @@ def run(req: RunRequest) -> RunResult:
     for doc in loaded.documents:
         if doc.role == "resource" and doc.file in patches:
             doc.role, doc.skip_reason = "patch", "kustomize patch (checked through its render)"
+    # YAML 1.1/1.2 ambiguities matter only where the API server or kustomize reads the document.
+    problems = [p for p in problems if not (p.rule_id in _K8S_ONLY and p.doc is not None
+                                            and p.doc.role == "other")]
     resources = [d for d in loaded.documents if d.role == "resource"]
     kustomize_docs = [d for d in loaded.documents if d.role == "kustomize"]
     all_known = [*loaded.documents, *context.documents]
