@@ -87,7 +87,8 @@ class Document:
     role: str = "resource"
     skip_reason: str = ""
     # YAML comments that carry meaning, e.g. Flux `{"$imagepolicy": "ns:name"}` setter markers:
-    # [{"path": [...], "line": 12, "text": "..."}], paths relative to `obj`.
+    # [{"path": [...], "line": 12, "marker": "flux-system:app", "field": "" | "tag" | "name" | "digest"}],
+    # paths relative to `obj`.
     comments: list[dict[str, Any]] = field(default_factory=list)
     # Set when the document came from a renderer: the source file and document it was built from.
     origin: Document | None = None

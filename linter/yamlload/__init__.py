@@ -1,0 +1,1 @@
+"""Helpers of `linter.loader`: scalar semantics, input guards, composition, construction, positions."""
