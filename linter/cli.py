@@ -344,7 +344,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
     loaded = load_many([(t.path, t.display) for t in targets], Limits(**config.limits))
     for doc in loaded.documents:
         classify(doc)
-    graph = flux.build_graph(loaded.documents, config.root)
+    graph = flux.build_graph(loaded.documents, config.root, cwd)
     sys.stdout.write(flux.draw(graph, args.format))
     return EXIT_OK
 

@@ -410,12 +410,12 @@ def run(req: RunRequest) -> RunResult:
 
 
 def _render_enabled(req: RunRequest, docs: Sequence[Document]) -> bool:
-    if req.render is not None:
-        enabled = req.render
-    else:
-        enabled = bool(req.config.section("flux").get("render", True))
+    section = req.config.section("flux")
+    enabled = req.render if req.render is not None else bool(section.get("render", True))
     if not enabled:
         return False
+    if section.get("plain_kustomize") and any(d.role == "kustomize" for d in docs):
+        return True
     return any(d.role == "resource" and d.kind == "Kustomization"
                and d.api_version.startswith("kustomize.toolkit.fluxcd.io/") for d in docs)
 
