@@ -286,7 +286,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_ci(args: argparse.Namespace) -> int:
     from linter import ci
 
-    return int(ci.run(args))
+    outcome = ci.run(args)
+    return exit_code(outcome.findings, outcome.fail_level)
 
 
 def cmd_policy_test(args: argparse.Namespace) -> int:

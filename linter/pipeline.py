@@ -397,7 +397,7 @@ def run(req: RunRequest) -> RunResult:
     findings = resolve(problems, config, rules)
     suppressed: list[Finding] = []
     if req.suppressions:
-        findings, suppressed, more = _suppress(findings, loaded.documents, config, req.today)
+        findings, suppressed, more = _suppress(findings, loaded.documents, config, req.today, rules)
         findings = sorted([*findings, *resolve(more, config, rules)], key=sort_key)
     watch.lap("report")
 
@@ -487,13 +487,11 @@ def _policy_check(req: RunRequest, checked: Sequence[Document], kustomize_docs: 
     problems.extend(policies.evaluate(inputs, data))
 
 
-def _suppress(findings: list[Finding], docs: Sequence[Document], config: Config,
-              today: date | None) -> tuple[list[Finding], list[Finding], list[Problem]]:
-    try:
-        from linter.suppress import apply_suppressions
-    except ImportError:  # pragma: no cover - module lands with the ci work
-        return findings, [], []
-    return apply_suppressions(findings, docs, config, today=today or date.today())
+def _suppress(findings: list[Finding], docs: Sequence[Document], config: Config, today: date | None,
+              rules: Mapping[str, RuleInfo]) -> tuple[list[Finding], list[Finding], list[Problem]]:
+    from linter.suppress import apply_suppressions
+
+    return apply_suppressions(findings, docs, config, today=today or date.today(), known_rules=rules)
 
 
 def _ref(doc: Document) -> ResourceRef:

@@ -80,7 +80,9 @@ CHANGE_RULES = [
        "An exception in the exceptions file is past its expiry date.",
        "Fix the underlying finding, or renew the exception with a new date after review.", "change"),
     _r("CHG-005", "invalid-suppression", E, "Suppression without a reason or with an unknown rule",
-       "An inline ignore comment or annotation names no reason, or a rule id that does not exist.",
+       "An inline ignore comment or annotation names no reason, a rule id that does not exist, or a CHG rule "
+       "(a change may not silence the gate's verdict on itself; CHG rules are excepted only in the trusted "
+       "exceptions file). It suppresses nothing.",
        "Write `# kubegate: ignore[RULE-ID] reason` with an existing rule id and a reason.", "change"),
 ]
 
