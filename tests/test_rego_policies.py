@@ -1,0 +1,215 @@
+"""Policy loading (files, METADATA, namespaces, ids) and batch evaluation into Problems."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from linter.models import ConfigError, Document, EngineError, Severity, Span
+from linter.rego.policies import WRAPPER_PACKAGE, load_policies
+from tests.opa_fake_server import serve
+
+PRIVILEGED = '''# METADATA
+# title: Privileged container
+# description: Containers must not run privileged.
+# related_resources:
+#   - ref: https://kubernetes.io/docs/concepts/security/pod-security-standards/
+# custom:
+#   id: KG-001
+#   severity: warning
+#   remediation: Remove securityContext.privileged.
+package k8s.privileged
+
+import rego.v1
+
+deny contains {"msg": "container is privileged", "path": ["spec", "containers", i, "securityContext", "privileged"]} if {
+	some i, c in input.spec.containers
+	c.securityContext.privileged == true
+}
+
+warn contains "pod has no labels" if {
+	input.kind == "Pod"
+	not input.metadata.labels
+}
+'''
+
+USER = '''package main
+
+import rego.v1
+
+deny_latest contains msg if {
+	some c in input.spec.containers
+	endswith(c.image, ":latest")
+	msg := "image uses the latest tag"
+}
+
+violation contains {"msg": "params say no", "details": {}} if {
+	data.params.main.forbid == input.metadata.name
+}
+'''
+
+HELPER = "package lib.util\n\nimport rego.v1\n\nis_pod if input.kind == \"Pod\"\n"
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def pod(index: int, *, privileged: bool = False, image: str = "nginx:1.27", labels: bool = True) -> Document:
+    meta: dict[str, Any] = {"name": f"p{index}"}
+    if labels:
+        meta["labels"] = {"app": "x"}
+    obj = {"apiVersion": "v1", "kind": "Pod", "metadata": meta,
+           "spec": {"containers": [{"name": "c", "image": image, "securityContext": {"privileged": privileged}}]}}
+    return Document(f"pods/{index}.yaml", 0, obj, Span.point(1))
+
+
+@pytest.fixture
+def policy_dir(tmp_path: Path) -> Path:
+    return write(tmp_path / "policies", {"k8s/privileged.rego": PRIVILEGED, "user/main.rego": USER,
+                                         "lib/util.rego": HELPER,
+                                         "user/main_test.rego": "package main_test\n\nbroken syntax {\n",
+                                         ".hidden/x.rego": "not rego at all"})
+
+
+def test_metadata_becomes_rule_info(policy_dir: Path) -> None:
+    ps = load_policies([policy_dir])
+    info = ps.rules["KG-001"]
+    assert (info.name, info.severity, info.title, info.source) == (
+        "privileged-container", Severity.WARNING, "Privileged container", "policy")
+    assert info.remediation == "Remove securityContext.privileged."
+    assert info.related == ("https://kubernetes.io/docs/concepts/security/pod-security-standards/",)
+    assert info.file.endswith("privileged.rego")
+    assert (ps.rules["main"].name, ps.rules["main"].severity) == ("main", Severity.ERROR)
+    assert sorted(p.name for p in ps.files) == ["main.rego", "privileged.rego", "util.rego"]
+
+
+@pytest.mark.parametrize("engine", ["regorus", "regopy", "opa"])
+def test_batch_evaluation(policy_dir: Path, engine: str) -> None:
+    docs = [pod(0, privileged=True), pod(1, image="x:latest", labels=False), pod(2)]
+    data = {"params": {"main": {"forbid": "p2"}}, "kubegate": {"resources": [d.obj for d in docs]}}
+    with serve() as (url, _opa):
+        ps = load_policies([policy_dir], engine=engine, opa_url=url)
+        problems = ps.evaluate(docs, data)
+    got = sorted((p.rule_id, p.doc.obj["metadata"]["name"] if p.doc else "", p.path, p.severity, p.message)
+                 for p in problems)
+    assert got == [
+        ("KG-001", "p0", ("spec", "containers", 0, "securityContext", "privileged"), None,
+         "container is privileged"),
+        ("KG-001", "p1", (), Severity.WARNING, "pod has no labels"),
+        ("main", "p1", (), None, "image uses the latest tag"),
+        ("main", "p2", (), None, "params say no"),
+    ]
+    assert all(p.source == "policy" and p.file == p.doc.file for p in problems if p.doc)
+
+
+def test_regopy_many_documents(tmp_path: Path) -> None:
+    ps = load_policies([write(tmp_path, {"p.rego": USER})], engine="regopy")
+    docs = [pod(i, image="x:latest" if i % 100 == 0 else "x:1") for i in range(450)]
+    assert sorted(p.doc.obj["metadata"]["name"] for p in ps.evaluate(docs, {}) if p.doc) == ["p0", "p100", "p200",
+                                                                                            "p300", "p400"]
+
+
+def test_namespaces_select_packages(policy_dir: Path) -> None:
+    ps = load_policies([policy_dir], namespaces=["k8s"])
+    assert sorted(ps.rules) == ["KG-001"]
+    with pytest.raises(ConfigError):
+        load_policies([policy_dir], namespaces=["nope"])
+
+
+@pytest.mark.parametrize(
+    ("files", "file", "line"),
+    [
+        ({"bad.rego": "package bad\n\nimport rego.v1\n\ndeny contains x if {\n  x := \n}\n"}, "bad.rego", 6),
+        ({"v0.rego": "package v0\n\ndeny[msg] {\n  msg := \"x\"\n}\n"}, "v0.rego", 3),
+        ({"unsafe.rego": "package u\n\nimport rego.v1\n\ndeny contains x if {\n  y == 1\n  x := 1\n}\n"},
+         "unsafe.rego", 6),
+        ({"meta.rego": "# METADATA\n# title: [unclosed\npackage m\n\nimport rego.v1\n\ndeny contains 1 if false\n"},
+         "meta.rego", 2),
+        ({"sev.rego": "# METADATA\n# custom:\n#   severity: fatal\npackage s\n\nimport rego.v1\n\ndeny contains 1 if false\n"},
+         "sev.rego", 1),
+        ({"env.rego": "package e\n\nimport rego.v1\n\ndeny contains x if {\n  x := opa.runtime().env.HOME\n}\n"},
+         "env.rego", 6),
+    ],
+)
+@pytest.mark.parametrize("engine", ["regorus", "regopy"])
+def test_bad_policy_is_config_error_with_position(tmp_path: Path, engine: str, files: dict[str, str],
+                                                  file: str, line: int) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_policies([write(tmp_path, files)], engine=engine)
+    assert (Path(err.value.file).name, err.value.line) == (file, line)
+
+
+def test_duplicate_rule_id_across_packages(tmp_path: Path) -> None:
+    other = PRIVILEGED.replace("package k8s.privileged", "package k8s.other")
+    with pytest.raises(ConfigError, match="KG-001"):
+        load_policies([write(tmp_path, {"a.rego": PRIVILEGED, "b.rego": other})])
+
+
+def test_rule_scope_metadata_gives_its_own_id(tmp_path: Path) -> None:
+    source = ("package multi\n\nimport rego.v1\n\n# METADATA\n# title: No host network\n# custom:\n#   id: KG-010\n"
+              "deny_host_network contains \"host network\" if input.spec.hostNetwork\n\n"
+              "deny contains \"plain\" if input.plain\n")
+    ps = load_policies([write(tmp_path, {"m.rego": source})])
+    assert sorted(ps.rules) == ["KG-010", "multi"]
+    assert ps.rules["KG-010"].name == "no-host-network"
+    doc = Document("f.yaml", 0, {"spec": {"hostNetwork": True}, "plain": True}, Span.point(1))
+    assert sorted(p.rule_id for p in ps.evaluate([doc], {})) == ["KG-010", "multi"]
+
+
+def test_reserved_package_name(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="reserved"):
+        load_policies([write(tmp_path, {"x.rego": f"package {WRAPPER_PACKAGE}\n\nimport rego.v1\n\n"
+                                                  "deny contains 1 if false\n"})])
+
+
+def test_missing_dir_is_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError):
+        load_policies([tmp_path / "absent"])
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        'deny contains 42 if true',  # not a string or object
+        'deny contains {"message": "x"} if true',  # no msg
+        'deny contains {"msg": 7} if true',  # msg not a string
+        'deny contains {"msg": "x", "path": "spec.x"} if true',  # path not a list
+        'deny contains {"msg": "x", "path": [true]} if true',  # path element not key/index
+        'deny := "not a set"',
+    ],
+)
+@pytest.mark.parametrize("engine", ["regorus", "regopy"])
+def test_malformed_results_are_engine_errors(tmp_path: Path, head: str, engine: str) -> None:
+    ps = load_policies([write(tmp_path, {"bad.rego": f"package badres\n\nimport rego.v1\n\n{head}\n"})],
+                       engine=engine)
+    with pytest.raises(EngineError, match="badres"):
+        ps.evaluate([pod(0)], {})
+
+
+def test_runtime_error_is_engine_error(tmp_path: Path) -> None:
+    ps = load_policies([write(tmp_path, {"r.rego": "package r\n\nimport rego.v1\n\n"
+                                                   "deny contains \"x\" if count(input.metadata.name) > 1\n"})])
+    doc = Document("f.yaml", 0, {"metadata": {"name": 12345}}, Span.point(1))
+    with pytest.raises(EngineError) as err:
+        ps.evaluate([doc], {})
+    assert "12345" not in str(err.value)
+
+
+def test_no_policies_no_problems(tmp_path: Path) -> None:
+    ps = load_policies([write(tmp_path, {"lib.rego": HELPER})])
+    assert (ps.rules, ps.evaluate([pod(0)], {})) == ({}, [])
+
+
+def test_policy_set_pickles_without_engines(policy_dir: Path) -> None:
+    ps = load_policies([policy_dir])
+    ps.evaluate([pod(0)], {})
+    clone = pickle.loads(pickle.dumps(ps))
+    assert [p.rule_id for p in clone.evaluate([pod(0, privileged=True)], {})] == ["KG-001"]
