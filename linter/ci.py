@@ -25,7 +25,7 @@ from typing import Any, TextIO
 from linter import authority, changes, gitutil, suppress
 from linter.config import CONFIG_NAMES, Config
 from linter.gitutil import ChangedFile
-from linter.models import ConfigError, Finding, Problem, Severity, Span
+from linter.models import ConfigError, Document, Finding, Problem, Severity, Span
 from linter.reporters import RunInfo
 
 DESCRIPTION = ("Check a pull request: only the files it changes, judged by the policies, configuration, "
@@ -424,12 +424,15 @@ def _gate(ctx: Context, judge: Judge, stream: TextIO) -> CiOutcome:
     extra.extend(_restrict_added(added, restricted))
     extra.extend(_with_severity(added, section.get("suppression_added_severity", "warning")))
 
+    base_crds = _base_crds(cs) if judge.trusted else None
+    if base_crds:
+        extra.extend(_crd_problems(cs))
     targets = _targets(ctx, files)
     result = run_pipeline(RunRequest(
         paths=targets, context_paths=_context_paths(ctx, targets), config=judge.config, cwd=ctx.head_dir,
         extra_data={"change": cs.to_data()},
         extra_checks=[lambda _docs: list(extra)], suppressions=False, render=ctx.args.render,
-        changed_files=frozenset(ctx.head_dir / t for t in targets),
+        changed_files=frozenset(ctx.head_dir / t for t in targets), trusted_crds=base_crds,
     ))
     findings, suppressed = result.findings, list(result.suppressed)
     if not ctx.args.disable_suppressions:
@@ -445,6 +448,21 @@ def _gate(ctx: Context, judge: Judge, stream: TextIO) -> CiOutcome:
     if ctx.args.github:
         _publish(ctx, outcome)
     return outcome
+
+
+def _base_crds(cs: changes.ChangeSet) -> dict[str, Document]:
+    """The merge base's version of every CRD the change modifies or deletes: custom resources are
+    validated against the schema the change did not write."""
+    return {rc.name: rc.base for rc in cs.resources
+            if rc.kind == "CustomResourceDefinition" and rc.base is not None and rc.status != "added"}
+
+
+def _crd_problems(cs: changes.ChangeSet) -> list[Problem]:
+    return [Problem("CHG-002", f"changes CustomResourceDefinition {rc.name}; custom resources were "
+                    "validated against the merge base's version, the new schema applies after merge",
+                    rc.head.file, "change", doc=rc.head)
+            for rc in cs.resources
+            if rc.kind == "CustomResourceDefinition" and rc.status != "added" and rc.head is not None]
 
 
 def _with_severity(problems: Iterable[Problem], severity: str) -> list[Problem]:

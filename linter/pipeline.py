@@ -58,6 +58,9 @@ class RunRequest:
     stdin: bytes | None = None
     changed_files: frozenset[Path] | None = None
     context_paths: Sequence[str] = ()
+    # CRDs by name from a trusted source (kubegate ci: the merge base), used instead of the checked
+    # tree's versions so a change cannot loosen the schema that judges its own custom resources.
+    trusted_crds: Mapping[str, Document] | None = None
     render: bool | None = None  # None: configuration decides (default on)
     suppressions: bool = True
     today: date | None = None
@@ -383,7 +386,8 @@ def run(req: RunRequest) -> RunResult:
     checked = [*resources, *rendered_resources]
 
     say(f"validating {len(checked)} resources")
-    unvalidated = _schema_check(resources, rendered_resources, all_known, config, problems)
+    unvalidated = _schema_check(resources, rendered_resources, _crds(all_known, req.trusted_crds), config,
+                                problems)
     watch.lap("schema")
 
     rules: dict[str, RuleInfo] = dict(BUILTIN_RULES)
@@ -420,7 +424,15 @@ def _render_enabled(req: RunRequest, docs: Sequence[Document]) -> bool:
                and d.api_version.startswith("kustomize.toolkit.fluxcd.io/") for d in docs)
 
 
-def _schema_check(raw: Sequence[Document], rendered: Sequence[Document], known: Sequence[Document],
+def _crds(known: Sequence[Document], trusted: Mapping[str, Document] | None) -> list[Document]:
+    found = [d for d in known if d.role == "resource" and d.kind == "CustomResourceDefinition"]
+    if trusted is None:
+        return found
+    names = {d.name for d in found}
+    return [trusted.get(d.name, d) for d in found] + [d for n, d in trusted.items() if n not in names]
+
+
+def _schema_check(raw: Sequence[Document], rendered: Sequence[Document], crds: Sequence[Document],
                   config: Config, problems: list[Problem]) -> Counter[str]:
     """Validate raw then rendered resources; the count of unvalidated documents is of raw ones only,
     since a render repeats what its sources already counted."""
@@ -428,7 +440,6 @@ def _schema_check(raw: Sequence[Document], rendered: Sequence[Document], known: 
         return Counter()
     from linter.schema import SchemaValidator
 
-    crds = [d for d in known if d.role == "resource" and d.kind == "CustomResourceDefinition"]
     validator = SchemaValidator(
         kubernetes_version=config.kubernetes_version, strict=config.strict,
         locations=config.schema_locations, crd_documents=crds, crd_files=config.crds,

@@ -344,3 +344,39 @@ def test_github_publishes_status_and_check_run_on_the_pr_head(
     check = calls[("POST", "/repos/org/fleet/check-runs")]
     assert (check["head_sha"], check["conclusion"]) == (pr_head, "failure")
     assert [(a["path"], a["start_line"]) for a in check["output"]["annotations"]] == [("rbac/role.yaml", 8)]
+
+
+CRD = """\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  names: {{kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}}
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              properties:
+                size: {{type: {size_type}}}
+"""
+WIDGET = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: apps\nspec:\n  size: big\n"
+
+
+def test_a_change_cannot_loosen_the_crd_that_judges_it(fleet: Repo, monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    fleet.git("checkout", "-q", "main")
+    fleet.commit({"crds/widget.yaml": CRD.format(size_type="integer")})
+    fleet.git("checkout", "-q", "-B", "pr")
+    # The change loosens `size` to a string and adds a Widget that only the loosened schema accepts.
+    fleet.commit({"crds/widget.yaml": CRD.format(size_type="string"), "apps/widget.yaml": WIDGET})
+    assert ci(fleet, monkeypatch) == 1
+    assert findings_of(capsys) == [("CHG-002", "crds/widget.yaml", 1), ("SCHEMA-001", "apps/widget.yaml", 7)]
