@@ -1,0 +1,100 @@
+# METADATA
+# title: Kubernetes object helpers
+# description: >-
+#   Pod specs and containers of every workload kind, each with the path of the field inside
+#   the manifest so findings land on the offending line.
+# scope: package
+package lib.k8s
+
+import rego.v1
+
+# Kinds whose pod template lives at .spec.template.
+template_kinds := {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job"}
+
+container_fields := ["initContainers", "containers", "ephemeralContainers"]
+
+# pod_spec_path(obj) is the path of the pod spec inside obj; undefined for kinds without one.
+pod_spec_path(obj) := ["spec"] if obj.kind == "Pod"
+
+pod_spec_path(obj) := ["spec", "template", "spec"] if obj.kind in template_kinds
+
+pod_spec_path(obj) := ["spec", "jobTemplate", "spec", "template", "spec"] if obj.kind == "CronJob"
+
+pod_spec_path(obj) := ["template", "spec"] if obj.kind == "PodTemplate"
+
+# pod_template_path(obj) is the path of the pod template (its metadata carries pod labels).
+pod_template_path(obj) := array.slice(p, 0, count(p) - 1) if {
+	obj.kind != "Pod"
+	p := pod_spec_path(obj)
+}
+
+# pod_specs(obj): [{"path", "spec"}], empty when obj has no pod spec or it is not a mapping.
+pod_specs(obj) := [x |
+	path := pod_spec_path(obj)
+	spec := object.get(obj, path, null)
+	is_object(spec)
+	x := {"path": path, "spec": spec}
+]
+
+# containers(obj): [{"path", "container", "field", "pod_path", "pod"}] for containers,
+# initContainers and ephemeralContainers of every pod spec in obj.
+containers(obj) := [x |
+	some ps in pod_specs(obj)
+	some field in container_fields
+	list := object.get(ps.spec, field, [])
+	is_array(list)
+
+	# `some i, c in list` inside a comprehension does not parse in regopy 1.5.2.
+	some i
+	c := list[i]
+	is_object(c)
+	x := {
+		"path": array.concat(ps.path, [field, i]),
+		"container": c,
+		"field": field,
+		"pod_path": ps.path,
+		"pod": ps.spec,
+	}
+]
+
+# name(obj) / namespace(obj): metadata fields or "" when absent or not strings.
+name(obj) := n if {
+	n := obj.metadata.name
+	is_string(n)
+} else := ""
+
+namespace(obj) := n if {
+	n := obj.metadata.namespace
+	is_string(n)
+} else := ""
+
+# has_true(obj, key): the field is the boolean true (a YAML 1.1 `yes` arrives as true too).
+has_true(obj, key) if obj[key] == true
+
+# is_false(obj, key): the field is present and the boolean false; `not obj.f` cannot tell
+# false from absent.
+is_false(obj, key) if obj[key] == false
+
+# param(id, key, default): data.params[id][key] with a default, the only way rules read params.
+# (Reading all of `data` would recurse into the policies themselves: read `data.params` only.)
+param(id, key, def) := object.get(_params, [id, key], def)
+
+_params := p if {
+	p := data.params
+	is_object(p)
+} else := {}
+
+# resources: every resource of the run (data.kubegate.resources), [] when not provided.
+resources := r if {
+	r := data.kubegate.resources
+	is_array(r)
+} else := []
+
+# text(x): x when it is a string, else "". Messages are built with concat, which needs strings
+# (a malformed manifest must not turn into an engine error), and never with sprintf (see README).
+text(x) := x if is_string(x)
+
+text(x) := "" if not is_string(x)
+
+# container_name(c): the container's name, or "" when absent or not a string.
+container_name(c) := text(object.get(c, "name", ""))
