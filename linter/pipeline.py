@@ -327,6 +327,17 @@ def _comments(docs: Sequence[Document]) -> list[dict[str, Any]]:
     return out
 
 
+def _sources(docs: Sequence[Document]) -> list[dict[str, Any]]:
+    """Where each raw resource and kustomization lives (file relative to the run's cwd)."""
+    return [{"apiVersion": d.api_version, "kind": d.kind, "namespace": d.namespace, "name": d.name,
+             "file": d.file, "line": d.span.line}
+            for d in docs if d.role in ("resource", "kustomize", "patch") and d.origin is None]
+
+
+def _sops_files(docs: Sequence[Document]) -> list[str]:
+    return sorted({d.file for d in docs if isinstance(d.obj, dict) and isinstance(d.obj.get("sops"), dict)})
+
+
 class Stopwatch:
     def __init__(self) -> None:
         self.start = time.perf_counter()
@@ -493,7 +504,8 @@ def _policy_check(req: RunRequest, checked: Sequence[Document], kustomize_docs: 
     all_resources = [d.obj for d in context if d.role == "resource"]
     data = {
         "params": dict(config.params),
-        "kubegate": {"resources": all_resources, "comments": _comments(inputs), **req.extra_data},
+        "kubegate": {"resources": all_resources, "comments": _comments(inputs),
+                     "sources": _sources(context), "sops_files": _sops_files(context), **req.extra_data},
     }
     problems.extend(policies.evaluate(inputs, data))
 
