@@ -107,7 +107,7 @@ def test_multi_document_indexes_and_offsets() -> None:
         (("metadata", "name"), True, 3, 3, True),
         (("spec", "containers", 1, "image"), False, 8, 12, True),
         (("spec", "containers", 1, "ports"), False, 7, 5, False),  # missing: its parent, not exact
-        (("spec", "containers", 5), False, 6, 3, False),
+        (("spec", "containers", 5), False, 5, 3, False),  # a collection under a key starts at the key
         (("nope", "deeper"), False, 1, 1, False),
     ],
 )
@@ -240,6 +240,6 @@ def test_load_many_keeps_order_and_locators(tmp_path: Path, jobs: int) -> None:
     items.append((tmp_path / "bad.yaml", "bad.yaml"))
     result = load_many(items, Limits(), jobs=jobs)
     assert [d.kind for d in result.documents] == [k for i in range(10) for k in (f"K{i}", f"L{i}")]
-    assert result.documents[3].locate(("spec",)).span.line == 5
+    assert result.documents[3].locate(("spec",)).span.line == 4  # the `spec:` key line
     assert sorted({p.rule_id for p in result.problems}) == ["YAML-001", "YAML-006"]
     assert all(p.doc is None or p.doc.file == p.file for p in result.problems)

@@ -64,11 +64,20 @@ def walk(root: Node, path: DocPath, key: bool) -> tuple[Span, bool]:
     for step in path:
         found = child(node, step)
         if found is None:
-            return span(node), False
+            return _value_span(key_node, node), False
         key_node, node = found
     if key and key_node is not None:
         return span(key_node), True
-    return span(node), True
+    return _value_span(key_node, node), True
+
+
+def _value_span(key_node: Node | None, node: Node) -> Span:
+    """A collection value under a key starts at its key: `stringData:` is the line a reader looks at,
+    not the first entry below it."""
+    if key_node is None or isinstance(node, ScalarNode):
+        return span(node)
+    start, end = key_node.start_mark, node.end_mark
+    return Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
 
 
 def paths_of(root: Node, wanted: set[int]) -> dict[int, tuple[str | int, ...]]:
