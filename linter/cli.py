@@ -299,7 +299,7 @@ def cmd_policy_test(args: argparse.Namespace) -> int:
         if not d.exists():
             raise ConfigError(f"no such file or directory: {d}")
     report = run_policy_tests(dirs, engine=args.engine, match=args.run)
-    sys.stdout.write(format_test_report(report, verbose=args.verbose))
+    sys.stdout.write(format_test_report(report, verbose=args.verbose) + "\n")
     return EXIT_FINDINGS if report.failed or report.errors else EXIT_OK
 
 
