@@ -495,7 +495,7 @@ def _policy_check(req: RunRequest, checked: Sequence[Document], kustomize_docs: 
     if not dirs:
         return
     policies = load_policies(dirs, engine=config.engine, opa_url=config.opa_url,
-                             namespaces=config.policy_namespaces)
+                             namespaces=config.policy_namespaces, cache_dir=_cache_dir())
     for rule_id, info in policies.rules.items():
         rules.setdefault(rule_id, info)
     inputs = [*checked, *kustomize_docs]

@@ -22,9 +22,7 @@ import math
 import os
 import re
 import threading
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -494,6 +492,9 @@ class OpaEngine:
         self._ids.clear()
 
     def _request(self, method: str, path: str, body: bytes | None, ctype: str) -> tuple[int, bytes]:
+        import urllib.error  # the HTTP stack costs ~10 ms of start-up; only the OPA engine needs it
+        import urllib.request
+
         req = urllib.request.Request(self._base + path, data=body, method=method)
         if ctype:
             req.add_header("Content-Type", ctype)

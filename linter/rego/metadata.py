@@ -100,16 +100,27 @@ def _annotation(filename: str, line: int, text: str, target: str) -> Annotation:
     )
 
 
+def _error_offset(text: str) -> int:
+    """Line offset of a YAML error; the pure loader's mark is exact, libyaml's points past it."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        YAML(typ="safe", pure=True).load(text)
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        return mark.line + 1 if mark is not None else 0
+    return 0
+
+
 def _load_yaml(filename: str, line: int, text: str) -> dict[str, Any]:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
     try:
-        data = YAML(typ="safe", pure=True).load(text)
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        offset = mark.line + 1 if mark is not None else 0
-        raise ConfigError("METADATA block is not valid YAML", filename, line + offset) from None
+        data = YAML(typ="safe").load(text)  # the C loader: ~7x faster, and METADATA is plain YAML
+    except YAMLError:
+        raise ConfigError("METADATA block is not valid YAML", filename, line + _error_offset(text)) from None
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -10,6 +10,9 @@ The documents travel in `input`, never in `data`, so they cannot collide with th
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
 import threading
 from collections.abc import Sequence
@@ -238,19 +241,78 @@ def _reject_runtime(filename: str, source: str) -> None:
 
 
 def load_policies(dirs: Sequence[Path], *, engine: str = "regorus", opa_url: str | None = None,
-                  namespaces: Sequence[str] | None = None) -> PolicySet:
-    """Compile every policy under `dirs` (not `*_test.rego`) and read its rules from METADATA."""
+                  namespaces: Sequence[str] | None = None, cache_dir: Path | None = None) -> PolicySet:
+    """Compile every policy under `dirs` (not `*_test.rego`) and read its rules from METADATA.
+
+    With `cache_dir`, the rule index of an unchanged set of modules is read from disk: the compile
+    check and METADATA parsing are most of a one-file run's policy cost.
+    """
     make_engine(engine, opa_url=opa_url)  # fail fast on an unknown or missing engine
     files = find_policy_files(dirs)
     modules = read_modules(files)
+    key = _index_key(modules, namespaces)
+    cached = _read_index(cache_dir, key)
+    if cached is not None:
+        rules, targets = cached
+    else:
+        rules, targets = _index(modules, namespaces)
+        _write_index(cache_dir, key, rules, targets)
+    return PolicySet(rules=rules, files=files, engine_name=engine, opa_url=opa_url,
+                     targets=targets, modules=modules)
+
+
+def _index(modules: dict[str, str], namespaces: Sequence[str] | None) -> tuple[dict[str, RuleInfo], list[Target]]:
     infos = check_modules(modules)
     by_package = _group(infos)
     if WRAPPER_PACKAGE in by_package:
         raise ConfigError(f"package name {WRAPPER_PACKAGE} is reserved by kubegate")
     selected = _select(by_package, namespaces)
-    rules, targets = _rules(selected, modules)
-    return PolicySet(rules=rules, files=files, engine_name=engine, opa_url=opa_url,
-                     targets=targets, modules=modules)
+    return _rules(selected, modules)
+
+
+_INDEX_FORMAT = 1
+
+
+def _index_key(modules: dict[str, str], namespaces: Sequence[str] | None) -> str:
+    from linter import __version__
+
+    digest = hashlib.sha256(f"{_INDEX_FORMAT}\0{__version__}\0{namespaces!r}".encode())
+    for filename in sorted(modules):
+        digest.update(f"\0{filename}\0{len(modules[filename])}\0".encode())
+        digest.update(modules[filename].encode())
+    return digest.hexdigest()[:32]
+
+
+def _read_index(cache_dir: Path | None, key: str) -> tuple[dict[str, RuleInfo], list[Target]] | None:
+    """JSON, never pickle: a cache directory writable by others must not be a way to run code."""
+    if cache_dir is None:
+        return None
+    try:
+        raw = json.loads((cache_dir / f"policies-{key}.json").read_text(encoding="utf-8"))
+        rules = {r["id"]: RuleInfo(**{**r, "severity": Severity(r["severity"]), "related": tuple(r["related"])})
+                 for r in raw["rules"]}
+        targets = [Target(t["package"], tuple(t["path"]), t["rule"], t["rule_id"],
+                          Severity(t["severity"]) if t["severity"] else None, t["file"]) for t in raw["targets"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # absent or unreadable: rebuild it
+    return rules, targets
+
+
+def _write_index(cache_dir: Path | None, key: str, rules: dict[str, RuleInfo], targets: list[Target]) -> None:
+    if cache_dir is None:
+        return
+    payload = {
+        "rules": [{**r.__dict__, "severity": r.severity.value, "related": list(r.related)} for r in rules.values()],
+        "targets": [{**t.__dict__, "path": list(t.path), "severity": t.severity.value if t.severity else None}
+                    for t in targets],
+    }
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = cache_dir / f".policies-{key}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(payload), encoding="utf-8")
+        os.replace(tmp, cache_dir / f"policies-{key}.json")  # atomic: safe under concurrent runs
+    except OSError:
+        pass  # an unwritable cache only costs time
 
 
 def _group(infos: Sequence[ModuleInfo]) -> dict[str, list[ModuleInfo]]:
