@@ -35,3 +35,24 @@ test_wiring if {
 	d := p.deny with input.kind as "Secret" with input.stringData as {"k": "v"}
 	paths(d) == {["stringData"]}
 }
+
+test_secret_manager_references_are_not_plaintext if {
+	count(p.errors(_secret({"token": "op://Automation/connect/token", "url": "vault:secret/x#y",
+		"v": "ref+awsssm://p", "a": "<path:kv/data/x#k>", "s": "${DB_PASSWORD}", "e": ""}))) == 0
+}
+
+test_one_plain_value_among_references_is_plaintext if {
+	count(p.errors(_secret({"token": "op://Automation/connect/token", "password": "hunter2"}))) == 1
+}
+
+test_a_substitution_inside_text_is_still_plaintext if {
+	count(p.errors(_secret({"dsn": "postgres://u:pw@${HOST}/db"}))) == 1
+}
+
+test_reference_patterns_parameter if {
+	params := {"SEC-001": {"reference_patterns": ["^sm://"]}}
+	count(p.errors(_secret({"token": "sm://x"}))) == 0 with data.params as params
+	count(p.errors(_secret({"token": "op://x/y"}))) == 1 with data.params as params
+}
+
+_secret(values) := {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "stringData": values}
