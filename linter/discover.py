@@ -24,11 +24,14 @@ class Target:
 
 
 def display_path(path: Path, cwd: Path) -> str:
+    """`path` relative to `cwd` when it is inside it (both as resolved by the caller), else as given."""
+    text, base = path.as_posix(), cwd.as_posix().rstrip("/") + "/"
+    if text.startswith(base):
+        return text[len(base):]
     try:
-        rel = path.resolve().relative_to(cwd.resolve())
+        return path.resolve().relative_to(cwd.resolve()).as_posix()
     except ValueError:
-        return path.as_posix()
-    return rel.as_posix()
+        return text
 
 
 class _Ignore:
@@ -73,6 +76,7 @@ class _Ignore:
 def discover(paths: Sequence[str], cwd: Path, root: Path, exclude: Sequence[str]) -> Iterator[Target]:
     """Yield each file to check once, in a stable order. Raises FileNotFoundError for a missing path."""
     seen: set[Path] = set()
+    cwd = cwd.resolve()
     ignore = _Ignore(root.resolve(), exclude)
     for raw in paths:
         path = (cwd / raw).resolve()

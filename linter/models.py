@@ -113,8 +113,9 @@ class Document:
 
     def locate(self, path: DocPath = (), key: bool = False) -> Location:
         """Where the node at `path` (its key when `key`) is in source; lazy and cached by the locator."""
-        if self.locator is None:
-            return Location(self.file, self.span, not path)
+        if self.locator is None or (not path and not key and not self.base_path):
+            # The whole document: its start is known from parsing, no need to compose the file.
+            return Location(self.file, self.span, not path or self.locator is not None)
         return self.locator(self.base_path + tuple(path), key)
 
 

@@ -33,6 +33,8 @@ KUSTOMIZE_GROUP = "kustomize.config.k8s.io/"
 # Files that are YAML but never Kubernetes: recognised so the summary can say why they were skipped.
 _SKIP_REASONS: tuple[tuple[Callable[[PurePosixPath], bool], str], ...] = (
     (lambda p: ".github" in p.parts and ("workflows" in p.parts or "actions" in p.parts), "GitHub workflow"),
+    (lambda p: (".forgejo" in p.parts or ".gitea" in p.parts) and "workflows" in p.parts, "Forgejo/Gitea workflow"),
+    (lambda p: "helmfile" in p.parts or p.name.startswith("helmfile"), "helmfile"),
     (lambda p: p.name.lower().startswith("taskfile"), "Taskfile"),
     (lambda p: p.name in ("Chart.yaml", "Chart.lock") or p.name.startswith("values"), "Helm chart file"),
     (lambda p: p.name.startswith((".pre-commit", ".kubegate", ".yamllint", "renovate", ".sops")),

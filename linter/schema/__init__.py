@@ -123,7 +123,8 @@ class SchemaValidator:
         severity = Severity.ERROR if self.require_schemas else Severity.WARNING
         message = (f"no schema for {field_name(rtype.kind)} in {field_name(rtype.api_version)}; the resource was "
                    "not validated")
-        return Problem("SCHEMA-002", message, doc.file, "schema", doc=doc, path=("kind",), severity=severity)
+        # About the whole resource: its start is known from parsing, so no file is composed for it.
+        return Problem("SCHEMA-002", message, doc.file, "schema", doc=doc, severity=severity)
 
     def _problems(self, doc: Document, issues: list[SchemaIssue]) -> list[Problem]:
         seen: set[tuple[Any, ...]] = set()
