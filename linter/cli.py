@@ -401,6 +401,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except ImportError as exc:
+        sys.stderr.write(f"kubegate: internal error: a dependency is missing ({exc.name or 'unknown'}); "
+                         "reinstall kubegate (pip install --force-reinstall kubegate). The gate is red (exit 3).\n")
+        return EXIT_INTERNAL
     except Exception as exc:  # noqa: BLE001 - the gate must be red, never a traceback-and-pass
         if os.environ.get("KUBEGATE_DEBUG"):
             raise
