@@ -30,6 +30,12 @@ spec:
       containers:
         - name: web
           image: registry.example.com/web@sha256:{digest}
+          securityContext:
+            allowPrivilegeEscalation: false
+            runAsNonRoot: true
+            readOnlyRootFilesystem: true
+            capabilities: {drop: [ALL]}
+            seccompProfile: {type: RuntimeDefault}
 """.replace("{digest}", "a" * 64)
 
 
