@@ -1,0 +1,141 @@
+# METADATA
+# title: Secret value written into env or a ConfigMap
+# description: >-
+#   Error: a container, init container or ephemeral container env var with a literal `value`, a
+#   ConfigMap `data` key, or a kustomize `configMapGenerator` literal whose name matches
+#   `name_patterns` (matched against the lowercased name; default password, passwd, token, secret,
+#   bearer, `_key$`; names ending `_FILE`, `_PATH` or `_DIR` hold a location, as in
+#   `POSTGRES_PASSWORD_FILE`, and are not matched), or whose value contains a PEM `PRIVATE KEY-`
+#   block. Values that are only
+#   substitution references (`${VAR}` for Flux postBuild, `$(VAR)` for Kubernetes) are not
+#   literals. Names SEC-006 already reports as cloud credentials are left to SEC-006. Warning: a
+#   container reads a Secret through `env[].valueFrom.secretKeyRef` or `envFrom[].secretRef`;
+#   environment variables leak into child processes, crash dumps and logs, files do not.
+# related_resources:
+#   - ref: https://github.com/FairwindsOps/polaris/blob/master/checks/sensitiveContainerEnvVar.yaml
+#     description: Polaris sensitiveContainerEnvVar / sensitiveConfigmapContent
+#   - ref: https://docs.kubelinter.io/#/generated/checks?id=env-var-secret
+#     description: kube-linter env-var-secret
+#   - ref: https://kyverno.io/policies/other/disallow-secrets-from-env-vars/disallow-secrets-from-env-vars/
+#     description: Kyverno disallow-secrets-from-env-vars (CIS 5.4.1)
+# custom:
+#   id: SEC-005
+#   name: sensitive-env
+#   severity: error
+#   remediation: >-
+#     Put the value in a SOPS-encrypted Secret and mount it as a file (`volumes[].secret`), reading
+#     it from the path; tune which names count as sensitive with `policies.params.SEC-005.name_patterns`.
+#   params: [name_patterns]
+package kubegate.sec.sensitive_env
+
+import rego.v1
+
+import data.kubegate.sec.static_cloud_credentials as sec006
+import data.lib.k8s
+
+id := "SEC-005"
+
+deny contains f if some f in errors(input)
+
+warn contains f if some f in warnings(input)
+
+default_patterns := ["password", "passwd", "token", "secret", "bearer", "_key$"]
+
+errors(obj) := {f |
+	some x in _literals(obj)
+	_sensitive(x.name, x.value)
+	not x.path in _sec006_paths(obj)
+	f := {"msg": concat("", [x.where, " '", k8s.text(x.name), "' holds a literal secret value"]), "path": x.path}
+}
+
+warnings(obj) := {f |
+	some c in k8s.containers(obj)
+	env := _array(c.container, "env")
+	some j
+	ref := env[j].valueFrom.secretKeyRef
+	is_object(ref)
+	f := {
+		"msg": concat("", ["container '", k8s.container_name(c.container), "' env ", format_int(j, 10), " reads a Secret into the environment; mount it as a file"]),
+		"path": array.concat(c.path, ["env", j, "valueFrom", "secretKeyRef"]),
+	}
+} | {f |
+	some c in k8s.containers(obj)
+	env_from := _array(c.container, "envFrom")
+	some j
+	ref := env_from[j].secretRef
+	is_object(ref)
+	f := {
+		"msg": concat("", ["container '", k8s.container_name(c.container), "' envFrom ", format_int(j, 10), " loads a whole Secret into the environment; mount it as a file"]),
+		"path": array.concat(c.path, ["envFrom", j, "secretRef"]),
+	}
+}
+
+# _literals(obj): every named literal value as {where, name, value, path}.
+_literals(obj) := array.concat(array.concat(_env_literals(obj), _configmap_literals(obj)), _generator_literals(obj))
+
+_env_literals(obj) := [x |
+	some c in k8s.containers(obj)
+	env := _array(c.container, "env")
+	some j
+	e := env[j]
+	value := e.value
+	x := {
+		"where": concat("", ["container '", k8s.container_name(c.container), "' env"]),
+		"name": object.get(e, "name", ""), "value": value,
+		"path": array.concat(c.path, ["env", j, "value"]),
+	}
+]
+
+_configmap_literals(obj) := [x |
+	obj.kind == "ConfigMap"
+	values := object.get(obj, "data", {})
+	is_object(values)
+	some key
+	value := values[key]
+	x := {"where": concat("", ["ConfigMap '", k8s.name(obj), "' key"]), "name": key, "value": value, "path": ["data", key]}
+]
+
+# kustomize configMapGenerator literals ("NAME=value") end up in a ConfigMap too.
+_generator_literals(obj) := [x |
+	startswith(k8s.text(obj.apiVersion), "kustomize.config.k8s.io/")
+	gens := _array(obj, "configMapGenerator")
+	some i
+	gen := gens[i] # regopy 1.5.2 does not enumerate i inside a call argument: bind first
+	literals := _array(gen, "literals")
+	some j
+	literal := literals[j]
+	is_string(literal)
+	parts := split(literal, "=")
+	count(parts) > 1
+	x := {
+		"where": concat("", ["configMapGenerator ", format_int(i, 10), " literal"]),
+		"name": parts[0], "value": concat("=", array.slice(parts, 1, count(parts))),
+		"path": ["configMapGenerator", i, "literals", j],
+	}
+]
+
+_array(obj, key) := a if {
+	a := obj[key]
+	is_array(a)
+} else := []
+
+_sensitive(_, value) if {
+	is_string(value)
+	contains(value, "PRIVATE KEY-")
+}
+
+_sensitive(name, value) if {
+	is_string(value)
+	trim_space(value) != ""
+	not _reference(value)
+	is_string(name)
+	not regex.match(`_(file|path|dir)$`, lower(name))
+	some pattern in k8s.param(id, "name_patterns", default_patterns)
+	regex.match(pattern, lower(name))
+}
+
+# A value made only of `${VAR}` (Flux postBuild substitution, possibly from a Secret) or
+# `$(VAR)` (Kubernetes dependent variable) references is filled in elsewhere.
+_reference(value) if regex.match(`^\s*((\$\{[^}]*\})|(\$\([^)]*\))|\s)+\s*$`, value)
+
+_sec006_paths(obj) := {f.path | some f in sec006.errors(obj)}
