@@ -512,15 +512,17 @@ def _policy_check(req: RunRequest, checked: Sequence[Document], kustomize_docs: 
     inputs = [*checked, *kustomize_docs]
     if not inputs:
         return
-    all_resources = [d.obj for d in context if d.role == "resource"]
-    sources = _sources(context)
-    data = {
-        "params": dict(config.params),
-        "kubegate": {"resources": all_resources, "comments": _comments(inputs),
-                     "sources": sources, "source_index": _source_index(sources),
-                     "sops_files": _sops_files(context), **req.extra_data},
-    }
+    data = {"params": dict(config.params),
+            "kubegate": {**kubegate_data(context, inputs), **req.extra_data}}
     problems.extend(policies.evaluate(inputs, data))
+
+
+def kubegate_data(context: Sequence[Document], inputs: Sequence[Document]) -> dict[str, Any]:
+    """`data.kubegate` for policies: the run's resources, comments, sources and SOPS files (see
+    docs/architecture.md, "The Rego contract")."""
+    sources = _sources(context)
+    return {"resources": [d.obj for d in context if d.role == "resource"], "comments": _comments(inputs),
+            "sources": sources, "source_index": _source_index(sources), "sops_files": _sops_files(context)}
 
 
 def _suppress(findings: list[Finding], docs: Sequence[Document], config: Config, today: date | None,
@@ -557,4 +559,4 @@ def _summary(loaded: _Loaded, context: _Loaded, checked: Sequence[Document], fin
     }
 
 
-__all__ = ["RunRequest", "RunResult", "classify", "display_path", "resolve", "run", "sort_key"]
+__all__ = ["RunRequest", "RunResult", "classify", "display_path", "kubegate_data", "resolve", "run", "sort_key"]

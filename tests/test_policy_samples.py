@@ -4,11 +4,14 @@
 `samples/allowed-*.yaml` must not produce it. policies/samples/ holds library-wide samples: a hardened,
 digest-pinned workload must produce no error from any rule. Both engines must agree exactly.
 All sample documents are also `data.kubegate.resources`, so cross-resource rules see them (sample
-objects therefore use distinct names).
+objects therefore use distinct names). A rule that is off until configured takes its parameters from
+the sample's `# sample-params: {JSON}` line; such a sample is evaluated with exactly those parameters.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +21,7 @@ import pytest
 
 from linter.loader import load_file
 from linter.models import Document, Problem, Severity
+from linter.pipeline import kubegate_data
 from linter.rego.metadata import parse_annotations
 from linter.rego.policies import PolicySet, load_policies
 
@@ -26,6 +30,7 @@ POLICIES = REPO / "policies"
 RULE_SAMPLES = sorted(POLICIES.glob("*/*/samples/*.yaml"))
 LIBRARY_SAMPLES = sorted((POLICIES / "samples").glob("*.yaml"))
 EXPECT = re.compile(r"#\s*expect:\s*([A-Z]+-\d{3}(?:\s*,\s*[A-Z]+-\d{3})*)")
+SAMPLE_PARAMS = re.compile(r"^#\s*sample-params:\s*(\{.*\})\s*$", re.MULTILINE)
 
 
 class Hit(NamedTuple):
@@ -68,15 +73,35 @@ def _hit(policies: PolicySet, problem: Problem) -> Hit:
     return Hit(problem.rule_id, location.span.line, problem.path, problem.message, severity)
 
 
+def _sample_params(sample: Path) -> str:
+    match = SAMPLE_PARAMS.search(sample.read_text())
+    return json.dumps(json.loads(match.group(1)), sort_keys=True) if match else "{}"
+
+
+def _evaluate(policies: PolicySet, docs: list[Document]) -> list[Problem]:
+    """Each group of samples with the same parameters in one batch; every sample is context for all."""
+    problems: list[Problem] = []
+    for params in sorted({_sample_params(Path(d.file)) for d in docs}):
+        inputs = [d for d in docs if _sample_params(Path(d.file)) == params]
+        data: dict[str, Any] = {"params": json.loads(params), "kubegate": kubegate_data(docs, inputs)}
+        problems.extend(policies.evaluate(inputs, data))
+    return problems
+
+
+@functools.cache
+def _answers(engine: str) -> tuple[PolicySet, list[Problem]]:
+    """Each engine evaluates the samples once per session (regopy needs ~40 s for them)."""
+    policies = load_policies([POLICIES], engine=engine)
+    return policies, _evaluate(policies, _documents())
+
+
 @pytest.fixture(scope="module", params=["regorus", "regopy"])
 def hits(request: pytest.FixtureRequest) -> dict[str, set[Hit]]:
     if request.param == "regopy":
         pytest.importorskip("regopy")
-    policies = load_policies([POLICIES], engine=request.param)
-    docs = _documents()
-    data: dict[str, Any] = {"params": {}, "kubegate": {"resources": [d.obj for d in docs]}}
+    policies, problems = _answers(request.param)
     by_file: dict[str, set[Hit]] = {str(s): set() for s in [*RULE_SAMPLES, *LIBRARY_SAMPLES]}
-    for problem in policies.evaluate(docs, data):
+    for problem in problems:
         by_file[problem.file].add(_hit(policies, problem))
     return by_file
 
@@ -110,11 +135,9 @@ def test_library_samples(sample: Path, hits: dict[str, set[Hit]]) -> None:
 
 def test_engines_agree() -> None:
     pytest.importorskip("regopy")
-    docs = _documents()
-    data: dict[str, Any] = {"params": {}, "kubegate": {"resources": [d.obj for d in docs]}}
     answers = []
     for engine in ("regorus", "regopy"):
-        problems = load_policies([POLICIES], engine=engine).evaluate(docs, data)
+        _policies, problems = _answers(engine)
         answers.append(sorted((p.rule_id, p.file, p.doc.index if p.doc else -1, p.path, p.message,
                                str(p.severity)) for p in problems))
     assert answers[0] == answers[1]

@@ -1,0 +1,94 @@
+# METADATA
+# title: Image provenance helpers (IMG-001, IMG-004..IMG-007)
+# description: >-
+#   Registry allowlist matching on canonical references (Docker Hub spellings folded into
+#   `docker.io/library/...`), where a raw resource lives (data.kubegate.sources), path globs, and
+#   the run's $imagepolicy markers (data.kubegate.comments).
+# scope: package
+package lib.img_ext
+
+import rego.v1
+
+import data.lib.k8s
+
+what := {"containers": "container", "initContainers": "init container", "ephemeralContainers": "ephemeral container"}
+
+# Docker Hub answers to three host names; `docker.io/nginx` means `docker.io/library/nginx`.
+hub_hosts := {"docker.io", "index.docker.io", "registry-1.docker.io"}
+
+# reference_forms(img): the reference as written and normalised, plus the canonical Docker Hub form,
+# lowercased (registry host names are case-insensitive; repositories must be lowercase anyway).
+reference_forms(img) := {lower(f) | some f in array.concat([img.name, img.normalized], hub_canonical(img))}
+
+hub_canonical(img) := [concat("/", ["docker.io", repo])] if {
+	lower(img.registry) in hub_hosts
+	repo := hub_repository(img.repository)
+} else := []
+
+hub_repository(repo) := concat("/", ["library", repo]) if not contains(repo, "/")
+
+hub_repository(repo) := repo if contains(repo, "/")
+
+# registry_allowed(img, entries): an entry equals a form of the reference, or is a prefix of it
+# ending in `/`. No bare string prefix: `registry.example.com` must not admit
+# `registry.example.com.evil.io/app`, and `ghcr.io/org` must not admit `ghcr.io/org-evil/app`.
+registry_allowed(img, entries) if {
+	some entry in entries
+	is_string(entry)
+	e := lower(entry)
+	some form in reference_forms(img)
+	allowlist_match(form, e)
+}
+
+allowlist_match(form, entry) if form == entry
+
+allowlist_match(form, entry) if {
+	endswith(entry, "/")
+	startswith(form, entry)
+}
+
+# checkable(img): a reference worth checking: parsed, non-empty, no unresolved ${VAR} (IMG-002 warns).
+checkable(img) if {
+	not img.placeholder
+	img.repository != ""
+}
+
+# sources / comments: data.kubegate.sources and data.kubegate.comments, [] when absent.
+sources := s if {
+	s := data.kubegate.sources
+	is_array(s)
+} else := []
+
+comments := c if {
+	c := data.kubegate.comments
+	is_array(c)
+} else := []
+
+# source_files(obj): files of the raw resources with obj's kind and name whose namespace is obj's
+# or unset (kustomize or Flux may add the namespace later). Several files when overlays repeat it.
+source_files(obj) := {clean_path(s.file) |
+	some s in sources
+	is_object(s)
+	s.kind == obj.kind
+	s.name == k8s.name(obj)
+	same_or_unset_namespace(object.get(s, "namespace", null), k8s.namespace(obj))
+	is_string(s.file)
+}
+
+same_or_unset_namespace(ns, _) if ns == null
+
+same_or_unset_namespace(ns, _) if ns == ""
+
+same_or_unset_namespace(ns, mine) if ns == mine
+
+# clean_path(p): p without a leading `./` (Flux writes `./apps`, sources are `apps/...`).
+clean_path(p) := trim_prefix(p, "./")
+
+# path_matches(file, pattern): a glob with `/` as separator (`clusters/prod/**`), or a directory
+# prefix ending in `/` (`clusters/prod/`).
+path_matches(file, pattern) if glob.match(clean_path(pattern), ["/"], file)
+
+path_matches(file, pattern) if {
+	endswith(pattern, "/")
+	startswith(file, clean_path(pattern))
+}
