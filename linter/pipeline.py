@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import posixpath
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -120,7 +121,7 @@ def patch_files(docs: Sequence[Document], cwd: Path) -> set[str]:
             continue
         base = PurePosixPath(doc.file).parent
         for entry in _patch_entries(doc.obj):
-            found.add(_normalise(base / entry))
+            found.add(posixpath.normpath(base / entry))  # lexical, as kustomize resolves it
     return found
 
 
@@ -131,19 +132,6 @@ def _patch_entries(obj: Mapping[str, Any]) -> Iterable[str]:
                 yield item  # patchesStrategicMerge: a path (or an inline patch, which has newlines)
             elif isinstance(item, dict) and isinstance(item.get("path"), str):
                 yield item["path"]
-
-
-def _normalise(path: PurePosixPath) -> str:
-    parts: list[str] = []
-    for part in path.parts:
-        if part == "..":
-            if parts and parts[-1] != "..":
-                parts.pop()
-            else:
-                parts.append(part)
-        elif part != ".":
-            parts.append(part)
-    return "/".join(parts)
 
 
 def _is_kustomize_config(path: PurePosixPath, api: Any, kind: Any) -> bool:

@@ -282,3 +282,19 @@ def test_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
 def test_python_dash_m_and_version() -> None:
     out = subprocess.run([sys.executable, "-m", "linter", "--version"], capture_output=True, text=True, check=True)
     assert out.stdout.startswith("kubegate ")
+
+
+@pytest.mark.parametrize("absolute", [False, True])
+def test_kustomize_patch_is_not_checked_as_a_resource(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch, absolute: bool) -> None:
+    # A strategic-merge patch lacks what its base has (here: containers); as a resource it would fail schema.
+    write(tmp_path, "overlay/kustomization.yaml", "resources: [../base]\npatches:\n  - path: patch.yaml\n")
+    write(tmp_path, "overlay/patch.yaml",
+          "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: 2}\n")
+    # A tree outside the working directory is reported by absolute paths.
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere" if absolute else tmp_path)
+    main(["check", "--no-render", "--format", "json", str(tmp_path / "overlay") if absolute else "overlay"])
+    report = json.loads(capsys.readouterr().out)
+    assert [f for f in report["findings"] if f["file"].endswith("patch.yaml")] == []
+    assert report["summary"]["skipped"] == {"kustomize patch (checked through its render)": 1}
