@@ -23,11 +23,13 @@ PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
 GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
            "GIT_COMMITTER_EMAIL": "t@example.com", "GIT_CONFIG_GLOBAL": os.devnull,
            "GIT_CONFIG_NOSYSTEM": "1"}
+# Hardened and digest-pinned: nothing of the bundled library (with the user's registry allowlist) fires.
 GOOD = """\
 apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
+  namespace: shop
 spec:
   replicas: 2
   selector:
@@ -36,9 +38,21 @@ spec:
     metadata:
       labels: {app: web}
     spec:
+      serviceAccountName: web
+      automountServiceAccountToken: false
+      securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}
       containers:
         - name: web
-          image: nginx:1.27
+          image: registry.example.com/shop/web:2.3.1@sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities: {drop: [ALL]}
+"""
+CONFIG = """\
+policies:
+  params:
+    IMG-001: {allowed_registries: ["registry.example.com/"]}
 """
 BAD = GOOD.replace("replicas: 2", "replicas: three")
 
@@ -96,6 +110,7 @@ def test_precommit_hooks(hook_repo: Path, tmp_path: Path) -> None:
     user.mkdir()
     (user / "bad.yaml").write_text(BAD)
     (user / "good.yaml").write_text(GOOD)
+    (user / ".kubegate.yaml").write_text(CONFIG)
     (user / "x.rego").write_text("package x\n")
     rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=hook_repo, capture_output=True, text=True,
                          check=True).stdout.strip()
@@ -109,10 +124,10 @@ def test_precommit_hooks(hook_repo: Path, tmp_path: Path) -> None:
     # try-repo installs into a throwaway store on every call, so it is used once; `run` reuses `home`.
     bad = pre_commit(user, home, "try-repo", str(hook_repo), "kubegate", "--files", "bad.yaml")
     assert bad.returncode == 1, bad.stdout + bad.stderr
-    assert "bad.yaml:6:13" in bad.stdout and "SCHEMA-001" in bad.stdout
+    assert "bad.yaml:7:13" in bad.stdout and "SCHEMA-001" in bad.stdout
 
     both = pre_commit(user, home, "run", "kubegate", "--files", "bad.yaml", "good.yaml")
-    assert both.returncode == 1 and "bad.yaml:6:13" in both.stdout and "good.yaml" not in both.stdout
+    assert both.returncode == 1 and "bad.yaml:7:13" in both.stdout and "good.yaml" not in both.stdout
     good = pre_commit(user, home, "run", "kubegate", "--files", "good.yaml")
     assert good.returncode == 0, good.stdout + good.stderr
     assert "Passed" in good.stdout
