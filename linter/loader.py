@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -170,8 +171,11 @@ def _parse_chunk(payload: tuple[list[tuple[str, str]], Limits]) -> list[_PlainFi
 # --- parsing into plain data --------------------------------------------------------------------
 def _parse_path(path: Path, file: str, limits: Limits) -> _PlainFile:
     try:
-        size = path.stat().st_size
-        if size > limits.max_file_bytes:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            # A FIFO blocks open() forever and a device never ends: refuse before opening.
+            return _refused(file, "YAML-005", "not a regular file (a FIFO, socket or device): nothing was checked")
+        if info.st_size > limits.max_file_bytes:
             return _refused(file, "YAML-003", _too_big(limits))
         with path.open("rb") as handle:
             data = handle.read(limits.max_file_bytes + 1)

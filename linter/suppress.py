@@ -14,6 +14,7 @@ import fnmatch
 import hashlib
 import json
 import re
+import stat
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -231,8 +232,11 @@ def _read_file(path: Path) -> bytes | None:
 
 
 def _read_text_cwd(file: str) -> str | None:
+    path = Path(file)
     try:
-        return Path(file).read_text(encoding="utf-8", errors="replace")
+        if not stat.S_ISREG(path.stat().st_mode):
+            return None  # a FIFO or device (already a YAML-005 finding): opening it could block forever
+        return path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
 

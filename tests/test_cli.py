@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -298,3 +299,17 @@ def test_kustomize_patch_is_not_checked_as_a_resource(tmp_path: Path, capsys: py
     report = json.loads(capsys.readouterr().out)
     assert [f for f in report["findings"] if f["file"].endswith("patch.yaml")] == []
     assert report["summary"]["skipped"] == {"kustomize patch (checked through its render)": 1}
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_special_files_are_refused_without_blocking(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                    kind: str) -> None:
+    # open() on a FIFO with no writer blocks forever, and /dev/zero never ends: never read either.
+    special = tmp_path / "special.yaml"
+    if kind == "fifo":
+        os.mkfifo(special)
+    else:
+        special.symlink_to("/dev/zero")
+    code, report = run_json(capsys, str(special))
+    assert code == 1
+    assert [(f["rule_id"], f["line"]) for f in report["findings"]] == [("YAML-005", 1)]
