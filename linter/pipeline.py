@@ -509,8 +509,23 @@ def kubegate_data(context: Sequence[Document], inputs: Sequence[Document]) -> di
     """`data.kubegate` for policies: the run's resources, comments, sources and SOPS files (see
     docs/architecture.md, "The Rego contract")."""
     sources = _sources(context)
-    return {"resources": [d.obj for d in context if d.role == "resource"], "comments": _comments(inputs),
+    resources = [d.obj for d in context if d.role == "resource"]
+    return {"resources": resources, "resource_index": _resource_index(resources), "comments": _comments(inputs),
             "sources": sources, "source_index": _source_index(sources), "sops_files": _sops_files(context)}
+
+
+def _resource_index(resources: Sequence[Any]) -> dict[str, list[int]]:
+    """"Kind/name" -> indexes into `resources`, keyed as lib.k8s.resources_named looks them up."""
+    index: dict[str, list[int]] = {}
+    for i, obj in enumerate(resources):
+        meta = obj.get("metadata")
+        name = meta.get("name") if isinstance(meta, dict) else None
+        index.setdefault(f"{_text(obj.get('kind'))}/{_text(name)}", []).append(i)
+    return index
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _suppress(findings: list[Finding], docs: Sequence[Document], config: Config, today: date | None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 
 from linter.models import ConfigError, Document, EngineError, Severity, Span
-from linter.rego.policies import WRAPPER_PACKAGE, load_policies
+from linter.rego.policies import WRAPPER_PACKAGE, PolicySet, load_policies, wrapper_module
 from tests.opa_fake_server import serve
 
 PRIVILEGED = '''# METADATA
@@ -213,3 +214,55 @@ def test_policy_set_pickles_without_engines(policy_dir: Path) -> None:
     ps.evaluate([pod(0)], {})
     clone = pickle.loads(pickle.dumps(ps))
     assert [p.rule_id for p in clone.evaluate([pod(0, privileged=True)], {})] == ["KG-001"]
+
+
+DELEGATING = '''package org.delegating
+
+import rego.v1
+
+deny contains f if some f in errors(input)
+
+errors(obj) := {"pod without labels"} if {
+	obj.kind == "Pod"
+	not obj.metadata.labels
+}
+'''
+
+
+def _without_direct(ps: PolicySet) -> PolicySet:
+    return dataclasses.replace(ps, targets=[dataclasses.replace(t, direct=None) for t in ps.targets], _engines={})
+
+
+def _answers(ps: PolicySet, docs: list[Document]) -> list[tuple[str, str, str]]:
+    return sorted((p.rule_id, p.file, p.message) for p in ps.evaluate(docs, {"params": {}}))
+
+
+def test_delegating_rule_is_called_directly_with_the_same_answer(tmp_path: Path) -> None:
+    ps = load_policies([write(tmp_path / "p", {"d.rego": DELEGATING})])
+    assert [(t.rule, t.direct) for t in ps.targets] == [("deny", "errors")]
+    assert "data.org.delegating.errors(doc)" in wrapper_module(ps.targets)
+    docs = [pod(0), pod(1, labels=False)]
+    assert _answers(ps, docs) == _answers(_without_direct(ps), docs) == [
+        ("org.delegating", "pods/1.yaml", "pod without labels")]
+
+
+@pytest.mark.parametrize("extra", [
+    {"lib/util.rego": HELPER},  # a helper that reads input could be called from errors(obj)
+    {"d2.rego": "package org.delegating\n\nimport rego.v1\n\ndeny contains \"x\" if input.kind == \"Pod\"\n"},
+    {"d.rego": DELEGATING.replace('obj.kind == "Pod"', 'input.kind == "Pod"')},  # errors reads input itself
+])
+def test_rules_that_may_read_input_keep_the_with_form(tmp_path: Path, extra: dict[str, str]) -> None:
+    ps = load_policies([write(tmp_path / "p", {"d.rego": DELEGATING, **extra})])
+    assert [t.direct for t in ps.targets if t.package == "org.delegating"] == [None]
+    docs = [pod(0), pod(1, labels=False)]
+    assert _answers(ps, docs) == _answers(_without_direct(ps), docs)
+
+
+def test_bundled_library_answers_the_same_called_directly() -> None:
+    from test_policy_samples import POLICIES, _documents, _evaluate
+
+    ps = load_policies([POLICIES])
+    assert all(t.direct for t in ps.targets)
+    docs = _documents()
+    key = lambda ps: sorted((p.rule_id, p.file, p.path, p.message) for p in _evaluate(ps, docs))  # noqa: E731
+    assert key(ps) == key(_without_direct(ps))

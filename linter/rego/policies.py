@@ -46,6 +46,9 @@ class Target:
     rule_id: str
     severity: Severity | None  # proposed per result: WARNING for warn rules, None for deny/violation
     file: str
+    # The package's one-argument function this rule only delegates to (`deny contains f if some f in
+    # errors(input)`), called directly in batches; None: evaluated `with input as doc`.
+    direct: str | None = None
 
 
 @dataclass
@@ -238,11 +241,11 @@ def wrapper_module(targets: Sequence[Target], per_document: bool = False) -> str
     (with results) in `input.docs`; `single`: per rule, [results] or [] for one document as `input`."""
     entries = []
     for t in targets:
-        ref = rego_ref([*t.path, t.rule])
-        entries.append(
-            f"  [[i, xs] | some i\n    doc := input.docs[i]\n    xs := {ref} with input as doc\n"
-            f"    xs != set()\n    xs != []]"
-        )
+        # `with input as doc` makes the engine recompute every whole-run rule (cross-resource indexes)
+        # for each document; calling the rule's delegate function directly keeps them cached.
+        value = f"{rego_ref([*t.path, t.direct])}(doc)" if t.direct else f"{rego_ref([*t.path, t.rule])} with input as doc"
+        entries.append(f"  [[i, xs] | some i\n    doc := input.docs[i]\n    xs := {value}\n"
+                       f"    xs != set()\n    xs != []]")
     singles = [f"  [xs | xs := {rego_ref([*t.path, t.rule])}\n    xs != set()\n    xs != []]" for t in targets]
     head = f"package {WRAPPER_PACKAGE}\n\nimport rego.v1\n\n"
     if per_document:  # regopy fails to compile the whole program when `results` trips it
@@ -322,7 +325,7 @@ def _index(modules: dict[str, str], namespaces: Sequence[str] | None) -> tuple[d
     return _rules(selected, modules)
 
 
-_INDEX_FORMAT = 1
+_INDEX_FORMAT = 2
 
 
 def _index_key(modules: dict[str, str], namespaces: Sequence[str] | None) -> str:
@@ -344,7 +347,8 @@ def _read_index(cache_dir: Path | None, key: str) -> tuple[dict[str, RuleInfo], 
         rules = {r["id"]: RuleInfo(**{**r, "severity": Severity(r["severity"]), "related": tuple(r["related"])})
                  for r in raw["rules"]}
         targets = [Target(t["package"], tuple(t["path"]), t["rule"], t["rule_id"],
-                          Severity(t["severity"]) if t["severity"] else None, t["file"]) for t in raw["targets"]]
+                          Severity(t["severity"]) if t["severity"] else None, t["file"], t["direct"])
+                   for t in raw["targets"]]
     except (OSError, ValueError, KeyError, TypeError):
         return None  # absent or unreadable: rebuild it
     return rules, targets
@@ -395,6 +399,7 @@ def _rules(selected: dict[str, list[ModuleInfo]],
     rules: dict[str, RuleInfo] = {}
     owners: dict[str, str] = {}
     targets: list[Target] = []
+    delegates = _Delegates(selected, modules)
     for package in sorted(selected):
         mods = selected[package]
         notes = {m.filename: parse_annotations(m.filename, modules[m.filename]) for m in mods}
@@ -410,8 +415,50 @@ def _rules(selected: dict[str, list[ModuleInfo]],
                                   filename)
             if rule_id not in rules:
                 rules[rule_id] = _rule_info(rule_id, package, note, filename, warn)
-            targets.append(Target(package, path, rule_name, rule_id, Severity.WARNING if warn else None, filename))
+            targets.append(Target(package, path, rule_name, rule_id, Severity.WARNING if warn else None, filename,
+                                  delegates.function(package, rule_name)))
     return rules, targets
+
+
+_DELEGATION = re.compile(r"^\s*(?P<rule>[A-Za-z_]\w*)\s+contains\s+(?P<v>[A-Za-z_]\w*)\s+if\s+some\s+(?P=v)\s+in\s+"
+                         r"(?P<fn>[A-Za-z_]\w*)\(\s*input\s*\)\s*(?:#.*)?$")
+_STRING_OR_COMMENT = re.compile(r'"(?:\\.|[^"\\\n])*"|`[^`]*`|#[^\n]*')
+_INPUT = re.compile(r"\binput\b")
+
+
+class _Delegates:
+    """Which policy rules may be evaluated by calling their delegate function on each document.
+
+    Only when that is provably the same as `rule with input as doc`: the rule has one definition, of
+    the exact form `deny contains f if some f in errors(input)`; nothing else in its package reads
+    `input`; no helper module (one defining no policy rule) reads it; and the package refers to no
+    policy package that reads it. User policies that read `input` keep the `with` form.
+    """
+
+    def __init__(self, selected: dict[str, list[ModuleInfo]], modules: dict[str, str]) -> None:
+        self._selected, self._modules = selected, modules
+        policy_files = {m.filename for mods in selected.values() for m in mods}
+        self._helpers_clean = not any(self._reads_input(f) for f in modules if f not in policy_files)
+        self._input_packages = [p for p, mods in selected.items() if any(self._reads_input(m.filename) for m in mods)]
+
+    def _reads_input(self, filename: str) -> bool:
+        code = [line for line in self._modules[filename].splitlines() if not _DELEGATION.match(line)]
+        return _INPUT.search(_STRING_OR_COMMENT.sub("", "\n".join(code))) is not None
+
+    def function(self, package: str, rule: str) -> str | None:
+        mods = self._selected[package]
+        heads = [(m.filename, h.line) for m in mods for h in m.rules if h.name == rule]
+        if not self._helpers_clean or len(heads) != 1 or package in self._input_packages:
+            return None
+        filename, line = heads[0]
+        lines = self._modules[filename].splitlines()
+        match = _DELEGATION.match(lines[line - 1]) if 0 < line <= len(lines) else None
+        if match is None or match.group("rule") != rule or not all(_IDENT.match(seg) for seg in mods[0].package):
+            return None
+        sources = "\n".join(self._modules[m.filename] for m in mods)
+        if any(f"data.{other}" in sources for other in self._input_packages):
+            return None
+        return match.group("fn")
 
 
 def _package_annotation(package: str, notes: dict[str, list[Annotation]]) -> Annotation | None:

@@ -66,14 +66,27 @@ comments := c if {
 
 # source_files(obj): files of the raw resources with obj's kind and name whose namespace is obj's
 # or unset (kustomize or Flux may add the namespace later). Several files when overlays repeat it.
+# None for a nameless object (a kustomization.yaml): kind and name cannot tell its file from the
+# others, and matching every nameless file against every other was quadratic.
 source_files(obj) := {clean_path(s.file) |
-	some s in sources
+	name := k8s.name(obj)
+	name != ""
+	ns := k8s.namespace(obj)
+	some s in _sources_named(obj)
 	is_object(s)
 	s.kind == obj.kind
-	s.name == k8s.name(obj)
-	same_or_unset_namespace(object.get(s, "namespace", null), k8s.namespace(obj))
+	s.name == name
+	same_or_unset_namespace(object.get(s, "namespace", null), ns)
 	is_string(s.file)
 }
+
+# The entries for obj's kind and name: O(1) through data.kubegate.source_index when kubegate gives it
+# (scanning every source for every document made rules quadratic in the fleet), else the whole list.
+_sources_named(obj) := entries if {
+	index := data.kubegate.source_index
+	is_object(index)
+	entries := object.get(index, concat("/", [k8s.text(obj.kind), k8s.name(obj)]), [])
+} else := sources
 
 same_or_unset_namespace(ns, _) if ns == null
 

@@ -90,6 +90,23 @@ resources := r if {
 	is_array(r)
 } else := []
 
+# resources_named(kind, n): the run's resources of that kind and metadata.name. O(1) through
+# data.kubegate.resource_index ("Kind/name" -> indexes into resources) when kubegate gives it:
+# scanning every resource for every document made cross-resource rules quadratic in the fleet.
+resources_named(kind, n) := rs if {
+	index := data.kubegate.resource_index
+	is_object(index)
+	rs := [r |
+		some i in object.get(index, concat("/", [text(kind), text(n)]), [])
+		r := resources[i]
+	]
+} else := [r |
+	some r in resources
+	is_object(r)
+	r.kind == kind
+	name(r) == n
+]
+
 # text(x): x when it is a string, else "". Messages are built with concat, which needs strings
 # (a malformed manifest must not turn into an engine error), and never with sprintf (see README).
 text(x) := x if is_string(x)

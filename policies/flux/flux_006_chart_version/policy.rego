@@ -93,10 +93,8 @@ _flux6_problem(v) := "has a non-string" if {
 _flux6_sources(obj, ref) := [s |
 	ref.kind in {"OCIRepository", "HelmChart"}
 	ns := _flux6_ref_namespace(obj, ref)
-	some s in k8s.resources
-	is_object(s)
+	some s in k8s.resources_named(ref.kind, ref.name)
 	flux_ext.is_kind(s, flux_ext.source_group, ref.kind)
-	k8s.name(s) == ref.name
 	_flux6_same_namespace(k8s.namespace(s), ns)
 ]
 

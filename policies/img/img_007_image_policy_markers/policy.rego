@@ -72,11 +72,8 @@ _img7_marker_problem(c) := "has a :digest $imagepolicy marker but the ImagePolic
 
 _img7_policies(marker) := [p |
 	parts := split(marker, ":")
-	some p in k8s.resources
-	is_object(p)
-	p.kind == "ImagePolicy"
+	some p in k8s.resources_named("ImagePolicy", parts[1])
 	startswith(k8s.text(object.get(p, "apiVersion", "")), "image.toolkit.fluxcd.io/")
-	k8s.name(p) == parts[1]
 	img_ext.same_or_unset_namespace(object.get(p, ["metadata", "namespace"], null), parts[0])
 ]
 
