@@ -104,3 +104,27 @@ test_text_and_container_name if {
 	k8s.container_name({"name": "web"}) == "web"
 	k8s.container_name({}) == ""
 }
+
+named_fixture := [
+	{"kind": "ClusterRole", "metadata": {"name": "a"}},
+	{"kind": "Role", "metadata": {"name": "a"}},
+	{"kind": "ClusterRole", "metadata": {"name": "b"}},
+]
+
+# The index path (what kubegate gives) and the scan (conftest, no index) find the same resources.
+test_resources_named_by_index_and_by_scan if {
+	res := named_fixture
+	index := {"ClusterRole/a": [0], "Role/a": [1], "ClusterRole/b": [2]}
+	k8s.resources_named("ClusterRole", "a") == [res[0]] with data.kubegate.resources as res
+		with data.kubegate.resource_index as index
+	k8s.resources_named("ClusterRole", "a") == [res[0]] with data.kubegate.resources as res
+	k8s.resources_named("Role", "b") == [] with data.kubegate.resources as res
+		with data.kubegate.resource_index as index
+	k8s.resources_named("Role", "b") == [] with data.kubegate.resources as res
+}
+
+test_resources_named_tolerates_non_strings if {
+	res := named_fixture
+	k8s.resources_named(5, null) == [] with data.kubegate.resources as res
+		with data.kubegate.resource_index as {}
+}
