@@ -247,7 +247,11 @@ def test_delegating_rule_is_called_directly_with_the_same_answer(tmp_path: Path)
 
 
 @pytest.mark.parametrize("extra", [
-    {"lib/util.rego": HELPER},  # a helper that reads input could be called from errors(obj)
+    # errors(obj) calls a helper that reads input (through an import, or a reference to a parent package)
+    {"lib/util.rego": HELPER, "d.rego": DELEGATING.replace("import rego.v1\n", "import rego.v1\n\nimport data.lib.util\n")
+     .replace('obj.kind == "Pod"', 'obj.kind == "Pod"\n\tnot util.is_pod')},
+    {"lib/util.rego": HELPER, "d.rego": DELEGATING.replace('obj.kind == "Pod"', 'obj.kind == "Pod"\n\tnot data.lib.util.is_pod')},
+    {"lib/util.rego": HELPER, "d.rego": DELEGATING.replace('obj.kind == "Pod"', 'obj.kind == "Pod"\n\tnot data.lib["util"].is_pod')},
     {"d2.rego": "package org.delegating\n\nimport rego.v1\n\ndeny contains \"x\" if input.kind == \"Pod\"\n"},
     {"d.rego": DELEGATING.replace('obj.kind == "Pod"', 'input.kind == "Pod"')},  # errors reads input itself
 ])
@@ -266,3 +270,8 @@ def test_bundled_library_answers_the_same_called_directly() -> None:
     docs = _documents()
     key = lambda ps: sorted((p.rule_id, p.file, p.path, p.message) for p in _evaluate(ps, docs))  # noqa: E731
     assert key(ps) == key(_without_direct(ps))
+
+
+def test_an_unreferenced_helper_reading_input_keeps_the_fast_path(tmp_path: Path) -> None:
+    ps = load_policies([write(tmp_path / "p", {"d.rego": DELEGATING, "lib/util.rego": HELPER})])
+    assert [t.direct for t in ps.targets] == ["errors"]

@@ -322,7 +322,7 @@ def _index(modules: dict[str, str], namespaces: Sequence[str] | None) -> tuple[d
     if WRAPPER_PACKAGE in by_package:
         raise ConfigError(f"package name {WRAPPER_PACKAGE} is reserved by kubegate")
     selected = _select(by_package, namespaces)
-    return _rules(selected, modules)
+    return _rules(selected, modules, by_package)
 
 
 _INDEX_FORMAT = 2
@@ -394,12 +394,12 @@ def _select(by_package: dict[str, list[ModuleInfo]],
     return chosen
 
 
-def _rules(selected: dict[str, list[ModuleInfo]],
-           modules: dict[str, str]) -> tuple[dict[str, RuleInfo], list[Target]]:
+def _rules(selected: dict[str, list[ModuleInfo]], modules: dict[str, str],
+           every_package: dict[str, list[ModuleInfo]]) -> tuple[dict[str, RuleInfo], list[Target]]:
     rules: dict[str, RuleInfo] = {}
     owners: dict[str, str] = {}
     targets: list[Target] = []
-    delegates = _Delegates(selected, modules)
+    delegates = _Delegates(every_package, modules)
     for package in sorted(selected):
         mods = selected[package]
         notes = {m.filename: parse_annotations(m.filename, modules[m.filename]) for m in mods}
@@ -424,41 +424,51 @@ _DELEGATION = re.compile(r"^\s*(?P<rule>[A-Za-z_]\w*)\s+contains\s+(?P<v>[A-Za-z
                          r"(?P<fn>[A-Za-z_]\w*)\(\s*input\s*\)\s*(?:#.*)?$")
 _STRING_OR_COMMENT = re.compile(r'"(?:\\.|[^"\\\n])*"|`[^`]*`|#[^\n]*')
 _INPUT = re.compile(r"\binput\b")
+_DATA_REF = re.compile(r"\bdata((?:\.[A-Za-z_]\w*)*)")
 
 
 class _Delegates:
     """Which policy rules may be evaluated by calling their delegate function on each document.
 
     Only when that is provably the same as `rule with input as doc`: the rule has one definition, of
-    the exact form `deny contains f if some f in errors(input)`; nothing else in its package reads
-    `input`; no helper module (one defining no policy rule) reads it; and the package refers to no
-    policy package that reads it. User policies that read `input` keep the `with` form.
+    the exact form `deny contains f if some f in errors(input)`, and its package is not tainted. A
+    package is tainted when one of its modules reads `input` (other than in such a line), or refers
+    (`data.x.y`, imports included; bare `data` refers to everything) to a tainted package. Policies
+    that read `input` themselves, conftest style, keep the `with` form.
     """
 
-    def __init__(self, selected: dict[str, list[ModuleInfo]], modules: dict[str, str]) -> None:
-        self._selected, self._modules = selected, modules
-        policy_files = {m.filename for mods in selected.values() for m in mods}
-        self._helpers_clean = not any(self._reads_input(f) for f in modules if f not in policy_files)
-        self._input_packages = [p for p, mods in selected.items() if any(self._reads_input(m.filename) for m in mods)]
+    def __init__(self, packages: dict[str, list[ModuleInfo]], modules: dict[str, str]) -> None:
+        self._packages, self._modules = packages, modules
+        code = {name: "\n".join(self._code(m.filename) for m in mods) for name, mods in packages.items()}
+        refs = {name: {m.group(1)[1:] for m in _DATA_REF.finditer(text)} for name, text in code.items()}
+        tainted = {name for name, text in code.items() if _INPUT.search(text)}
+        grew = True
+        while grew:  # close under "refers to a tainted package"
+            grew = False
+            for name in packages.keys() - tainted:
+                if any(_refers(ref, other) for ref in refs[name] for other in tainted):
+                    tainted.add(name)
+                    grew = True
+        self._tainted = tainted
 
-    def _reads_input(self, filename: str) -> bool:
-        code = [line for line in self._modules[filename].splitlines() if not _DELEGATION.match(line)]
-        return _INPUT.search(_STRING_OR_COMMENT.sub("", "\n".join(code))) is not None
+    def _code(self, filename: str) -> str:
+        lines = [line for line in self._modules[filename].splitlines() if not _DELEGATION.match(line)]
+        return _STRING_OR_COMMENT.sub("", "\n".join(lines))
 
     def function(self, package: str, rule: str) -> str | None:
-        mods = self._selected[package]
+        mods = self._packages[package]
         heads = [(m.filename, h.line) for m in mods for h in m.rules if h.name == rule]
-        if not self._helpers_clean or len(heads) != 1 or package in self._input_packages:
+        if package in self._tainted or len(heads) != 1 or not all(_IDENT.match(seg) for seg in mods[0].package):
             return None
         filename, line = heads[0]
         lines = self._modules[filename].splitlines()
         match = _DELEGATION.match(lines[line - 1]) if 0 < line <= len(lines) else None
-        if match is None or match.group("rule") != rule or not all(_IDENT.match(seg) for seg in mods[0].package):
-            return None
-        sources = "\n".join(self._modules[m.filename] for m in mods)
-        if any(f"data.{other}" in sources for other in self._input_packages):
-            return None
-        return match.group("fn")
+        return match.group("fn") if match is not None and match.group("rule") == rule else None
+
+
+def _refers(ref: str, package: str) -> bool:
+    """Whether `data.<ref>` may reach into `package` (the package itself, inside it, or a parent)."""
+    return ref == "" or ref == package or ref.startswith(package + ".") or package.startswith(ref + ".")
 
 
 def _package_annotation(package: str, notes: dict[str, list[Annotation]]) -> Annotation | None:
