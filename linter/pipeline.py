@@ -510,8 +510,9 @@ def kubegate_data(context: Sequence[Document], inputs: Sequence[Document]) -> di
     docs/architecture.md, "The Rego contract")."""
     sources = _sources(context)
     resources = [d.obj for d in context if d.role == "resource"]
-    return {"resources": resources, "resource_index": _resource_index(resources), "comments": _comments(inputs),
-            "sources": sources, "source_index": _source_index(sources), "sops_files": _sops_files(context)}
+    return {"resources": resources, "resource_index": _resource_index(resources),
+            "comments": _comments(inputs), "sources": sources, "source_index": _source_index(sources),
+            "sops_files": _sops_files(context)}
 
 
 def _resource_index(resources: Sequence[Any]) -> dict[str, list[int]]:

@@ -243,7 +243,10 @@ def wrapper_module(targets: Sequence[Target], per_document: bool = False) -> str
     for t in targets:
         # `with input as doc` makes the engine recompute every whole-run rule (cross-resource indexes)
         # for each document; calling the rule's delegate function directly keeps them cached.
-        value = f"{rego_ref([*t.path, t.direct])}(doc)" if t.direct else f"{rego_ref([*t.path, t.rule])} with input as doc"
+        if t.direct:
+            value = f"{rego_ref([*t.path, t.direct])}(doc)"
+        else:
+            value = f"{rego_ref([*t.path, t.rule])} with input as doc"
         entries.append(f"  [[i, xs] | some i\n    doc := input.docs[i]\n    xs := {value}\n"
                        f"    xs != set()\n    xs != []]")
     singles = [f"  [xs | xs := {rego_ref([*t.path, t.rule])}\n    xs != set()\n    xs != []]" for t in targets]
@@ -420,8 +423,8 @@ def _rules(selected: dict[str, list[ModuleInfo]], modules: dict[str, str],
     return rules, targets
 
 
-_DELEGATION = re.compile(r"^\s*(?P<rule>[A-Za-z_]\w*)\s+contains\s+(?P<v>[A-Za-z_]\w*)\s+if\s+some\s+(?P=v)\s+in\s+"
-                         r"(?P<fn>[A-Za-z_]\w*)\(\s*input\s*\)\s*(?:#.*)?$")
+_DELEGATION = re.compile(r"^\s*(?P<rule>[A-Za-z_]\w*)\s+contains\s+(?P<v>[A-Za-z_]\w*)\s+if\s+"
+                         r"some\s+(?P=v)\s+in\s+(?P<fn>[A-Za-z_]\w*)\(\s*input\s*\)\s*(?:#.*)?$")
 _STRING_OR_COMMENT = re.compile(r'"(?:\\.|[^"\\\n])*"|`[^`]*`|#[^\n]*')
 _INPUT = re.compile(r"\binput\b")
 _DATA_REF = re.compile(r"\bdata((?:\.[A-Za-z_]\w*)*)")
