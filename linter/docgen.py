@@ -69,6 +69,8 @@ def _rule_section(rule: RuleInfo) -> list[str]:
     lines += [_one_line(rule.description), ""]
     if rule.remediation:
         lines += [f"*Remediation:* {_one_line(rule.remediation)}", ""]
+    if rule.kinds:
+        lines += [f"*Applies to:* {', '.join(rule.kinds)}", ""]
     if rule.related:
         lines += ["Sources: " + ", ".join(f"<{ref}>" for ref in rule.related), ""]
     if rule.file:

@@ -202,6 +202,7 @@ class RuleInfo:
     source: str = ""  # parse | schema | policy | change | flux
     related: tuple[str, ...] = ()
     file: str = ""  # the policy file defining it, for policy rules
+    kinds: tuple[str, ...] | None = None  # the kinds a policy rule reports on; None: any
 
 
 class KubegateError(Exception):

@@ -3,7 +3,11 @@
 A block is a `# METADATA` comment line followed by comment lines holding YAML. It annotates what follows
 it: the `package` line (package scope) or a rule (rule scope); an explicit `scope:` key wins. Only the
 fields kubegate uses are interpreted: title, description, related_resources and custom.{id, name,
-severity, remediation}.
+severity, remediation, kinds}.
+
+`custom.kinds` lists the kinds a rule can report on (a kind name, or a group such as `@pods`). It
+documents the rule and lets kubegate skip calling it for other documents; the rule must still check
+the kind itself, so that OPA, conftest and Gatekeeper, which ignore `custom`, give the same answers.
 """
 
 from __future__ import annotations
@@ -20,6 +24,12 @@ _PACKAGE = re.compile(r"^\s*package\s")
 _RULE = re.compile(r"^\s*(?:default\s+)?([A-Za-z_][A-Za-z0-9_]*)")
 _KEBAB = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _SCOPES = ("package", "subpackages", "rule", "document")
+_KIND = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
+# Kinds that carry a pod spec (lib.k8s.pod_spec_path); a test pins this to the Rego library.
+KIND_GROUPS: dict[str, tuple[str, ...]] = {
+    "@pods": ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job",
+              "CronJob", "PodTemplate"),
+}
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,19 @@ class Annotation:
     @property
     def name(self) -> str:
         return str(self.custom.get("name", ""))
+
+    @property
+    def kinds(self) -> tuple[str, ...] | None:
+        """The kinds the rule applies to, groups expanded; None: every kind."""
+        value = self.custom.get("kinds")
+        return expand_kinds(value) if value is not None else None
+
+
+def expand_kinds(names: list[str]) -> tuple[str, ...]:
+    out: dict[str, None] = {}
+    for name in names:
+        out.update(dict.fromkeys(KIND_GROUPS.get(name, (name,))))
+    return tuple(out)
 
 
 def parse_annotations(filename: str, source: str) -> list[Annotation]:
@@ -158,8 +181,20 @@ def _check_custom(filename: str, line: int, custom: dict[str, Any]) -> None:
             custom["severity"] = Severity.parse(custom["severity"]).value
         except ValueError as exc:
             raise ConfigError(f"METADATA `custom.severity`: {exc}", filename, line) from None
+    if "kinds" in custom:
+        _check_kinds(filename, line, custom["kinds"])
     if "name" in custom and not _KEBAB.match(custom["name"]):
         raise ConfigError("METADATA `custom.name` must be kebab-case (a-z, 0-9, dashes)", filename, line)
+
+
+def _check_kinds(filename: str, line: int, kinds: Any) -> None:
+    if not isinstance(kinds, list) or not kinds:
+        raise ConfigError("METADATA `custom.kinds` must be a non-empty list of kinds", filename, line)
+    for kind in kinds:
+        if not isinstance(kind, str) or not (_KIND.match(kind) or kind in KIND_GROUPS):
+            groups = ", ".join(KIND_GROUPS)
+            raise ConfigError(f"METADATA `custom.kinds`: {kind!r} is neither a kind name nor a group ({groups})",
+                              filename, line)
 
 
 def kebab(text: str) -> str:

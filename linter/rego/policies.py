@@ -6,6 +6,11 @@ evaluates each policy rule `with input as doc`, so policies see exactly what con
 (measured several times cheaper in regorus). regopy cannot run that construct reliably (see PER_DOCUMENT):
 it gets one query per document.
 The documents travel in `input`, never in `data`, so they cannot collide with the caller's data.
+
+Dispatch by kind: a rule whose METADATA lists `custom.kinds` is only called for documents of those
+kinds (`input.sel[g]` holds their indexes), and a package none of whose rules applies to a run's kinds
+is not compiled at all, unless a package that is compiled refers to it. Calling a rule costs regorus a
+few microseconds even when its first line rejects the document, and most rules are about a few kinds.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import os
 import re
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +54,7 @@ class Target:
     # The package's one-argument function this rule only delegates to (`deny contains f if some f in
     # errors(input)`), called directly in batches; None: evaluated `with input as doc`.
     direct: str | None = None
+    kinds: tuple[str, ...] | None = None  # METADATA custom.kinds, groups expanded; None: every kind
 
 
 @dataclass
@@ -59,70 +65,118 @@ class PolicySet:
     opa_url: str | None = None
     targets: list[Target] = field(default_factory=list)
     modules: dict[str, str] = field(default_factory=dict)
-    _engines: dict[int, Engine] = field(default_factory=dict, repr=False, compare=False)
+    # The package of each module, and the packages each package refers to (`data.x.y`, imports):
+    # what must be compiled with a package. None: unknown, compile every module.
+    module_packages: dict[str, str] | None = None
+    package_refs: dict[str, list[str]] | None = None
+    _engines: dict[tuple[int, tuple[int, ...]], Engine] = field(default_factory=dict, repr=False,
+                                                                compare=False)
 
-    def evaluate(self, documents: Sequence[Document], data: dict[str, Any]) -> list[Problem]:
-        """Every policy result for `documents` (given to policies as `input`, one at a time)."""
-        if not self.targets or not documents:
+    def evaluate(self, documents: Sequence[Document], data: dict[str, Any], *,
+                 dispatch: bool = True) -> list[Problem]:
+        """Every policy result for `documents` (given to policies as `input`, one at a time).
+
+        `dispatch=False` calls every rule for every document (custom.kinds ignored): the same
+        answers, slower; tests use it to prove the kinds declarations sound."""
+        targets = self.applicable(documents) if dispatch else list(self.targets)
+        if not targets or not documents:
             return []
-        engine = self._engine()
-        engine.set_data(data)
-        if engine.name in PER_DOCUMENT:
-            return self._evaluate_each(engine, documents)
-        size = CHUNK.get(engine.name, 1_000)
-        chunks = [documents[start:start + size] for start in range(0, len(documents), size)]
-        workers = _parallel_workers(engine.name, len(documents))
+        if self.engine_name in PER_DOCUMENT:
+            engine = self._engine(targets, dispatch)
+            engine.set_data(data)
+            return self._evaluate_each(engine, targets, documents, dispatch)
+        workers = _parallel_workers(self.engine_name, len(documents))
         if workers > 1:
-            return self._evaluate_parallel(documents, data, workers)
+            return self._evaluate_parallel(targets, documents, data, workers, dispatch)
+        engine = self._engine(targets, dispatch)
+        engine.set_data(data)
+        size = CHUNK.get(engine.name, 1_000)
         problems: list[Problem] = []
-        for chunk in chunks:
-            answer = engine.eval_query(_BATCH_QUERY, {"docs": [doc.obj for doc in chunk]})
-            problems.extend(self._problems(answer, chunk))
+        for start in range(0, len(documents), size):
+            chunk = documents[start:start + size]
+            answer = engine.eval_query(_BATCH_QUERY, batch_input(targets, [d.obj for d in chunk], dispatch))
+            problems.extend(self._problems(targets, answer, chunk))
         return problems
 
-    def _evaluate_parallel(self, documents: Sequence[Document], data: dict[str, Any],
-                           workers: int) -> list[Problem]:
+    def applicable(self, documents: Sequence[Document]) -> list[Target]:
+        """The targets that may report on some of `documents`: kind-less ones, and those whose kinds
+        occur among them."""
+        present = {_kind(d.obj) for d in documents}
+        return [t for t in self.targets if t.kinds is None or not present.isdisjoint(t.kinds)]
+
+    def _evaluate_parallel(self, targets: list[Target], documents: Sequence[Document], data: dict[str, Any],
+                           workers: int, dispatch: bool) -> list[Problem]:
         """Large batches on several cores: one engine per forked worker (engines cannot be shared),
-        each answering an interleaved share of the documents. Any worker failure fails the gate."""
+        each answering an interleaved share of the documents. Any worker failure fails the gate.
+
+        The workers inherit what they need from the fork instead of receiving it pickled, and the
+        parent builds no engine of its own: every engine holds a copy of `data`."""
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
+        global _FORKED
         shares = [list(range(w, len(documents), workers)) for w in range(workers)]
-        payloads = [(self.engine_name, self.modules, wrapper_module(self.targets), data,
-                     [documents[i].obj for i in share]) for share in shares]
+        _FORKED = (self.engine_name, self.modules_for(targets, dispatch), wrapper_module(targets), data,
+                   [batch_input(targets, [documents[i].obj for i in share], dispatch) for share in shares])
         try:
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-                answers = list(pool.map(_evaluate_share, payloads))
+                answers = list(pool.map(_evaluate_share, range(workers)))
         except EngineError:
             raise
         except Exception as exc:  # noqa: BLE001 - a broken worker must be a red gate, never a pass
             raise EngineError(f"policy engine {self.engine_name}: a worker process failed "
                               f"({exc.__class__.__name__})") from None
+        finally:
+            _FORKED = None
         problems: list[Problem] = []
         for share, answer in zip(shares, answers):
-            problems.extend(self._problems(answer, [documents[i] for i in share]))
+            problems.extend(self._problems(targets, answer, [documents[i] for i in share]))
         return problems
 
-    def _evaluate_each(self, engine: Engine, documents: Sequence[Document]) -> list[Problem]:
-        """One query per document, the document as the real `input` (no `with`)."""
+    def _evaluate_each(self, engine: Engine, targets: list[Target], documents: Sequence[Document],
+                       dispatch: bool) -> list[Problem]:
+        """One query per document, the document as the real `input` (no `with`). Every rule runs;
+        with `dispatch`, answers of rules whose kinds exclude the document are dropped, so that
+        every engine gives the same answers."""
         problems: list[Problem] = []
         for doc in documents:
             answer = engine.eval_query(f"data.{WRAPPER_PACKAGE}.single", doc.obj)
             if not isinstance(answer, list):
                 raise EngineError(f"policy engine {self.engine_name}: malformed result")
-            batch = [[[0, xs] for xs in entry] if isinstance(entry, list) else entry for entry in answer]
-            problems.extend(self._problems(batch, [doc]))
+            kind = _kind(doc.obj)
+            batch = [[] if dispatch and t.kinds is not None and kind not in t.kinds
+                     else [[0, xs] for xs in entry] if isinstance(entry, list) else entry
+                     for t, entry in zip(targets, answer)]
+            problems.extend(self._problems(targets, batch, [doc]))
         return problems
 
-    def _engine(self) -> Engine:
-        # One engine per thread: neither embedded engine survives being shared.
-        key = threading.get_ident()
+    def modules_for(self, targets: Sequence[Target], prune: bool = True) -> dict[str, str]:
+        """The modules to compile for `targets`: every module, less the packages that define policy
+        rules none of which is in `targets` and that no compiled package refers to."""
+        if not prune or self.module_packages is None or self.package_refs is None:
+            return self.modules
+        refs = self.package_refs
+        rule_packages = {t.package for t in self.targets}
+        keep = {p for p in refs if p not in rule_packages} | {t.package for t in targets}
+        grew = True
+        while grew:  # close under "refers to"
+            grew = False
+            for name in refs.keys() - keep:
+                if any(_refers(ref, name) for k in keep for ref in refs[k]):
+                    keep.add(name)
+                    grew = True
+        return {f: src for f, src in self.modules.items() if self.module_packages.get(f) in keep}
+
+    def _engine(self, targets: list[Target], prune: bool = True) -> Engine:
+        # One engine per thread: neither embedded engine survives being shared; and one per set of
+        # targets, since a run compiles only the packages its documents need.
+        key = (threading.get_ident(), tuple(self.targets.index(t) for t in targets))
         engine = self._engines.get(key)
         if engine is None:
             engine = make_engine(self.engine_name, opa_url=self.opa_url)
-            for filename, source in self.modules.items():
+            for filename, source in self.modules_for(targets, prune).items():
                 engine.add_policy(filename, source)
-            engine.add_policy(WRAPPER_FILE, wrapper_module(self.targets, engine.name in PER_DOCUMENT))
+            engine.add_policy(WRAPPER_FILE, wrapper_module(targets, engine.name in PER_DOCUMENT))
             self._engines[key] = engine
         return engine
 
@@ -131,11 +185,11 @@ class PolicySet:
         state["_engines"] = {}  # engines never cross a process boundary
         return state
 
-    def _problems(self, answer: Any, chunk: Sequence[Document]) -> list[Problem]:
-        if answer is UNDEFINED or not isinstance(answer, list) or len(answer) != len(self.targets):
+    def _problems(self, targets: list[Target], answer: Any, chunk: Sequence[Document]) -> list[Problem]:
+        if answer is UNDEFINED or not isinstance(answer, list) or len(answer) != len(targets):
             raise EngineError(f"policy engine {self.engine_name}: malformed batch result")
         problems: list[Problem] = []
-        for target, hits in zip(self.targets, answer):
+        for target, hits in zip(targets, answer):
             if not isinstance(hits, list):
                 raise EngineError(f"policy engine {self.engine_name}: malformed batch result")
             for hit in hits:
@@ -226,19 +280,51 @@ def _parallel_workers(engine: str, count: int) -> int:
     return min(int(os.environ.get("KUBEGATE_JOBS") or (os.cpu_count() or 1)), 4, count // 200) or 1
 
 
-def _evaluate_share(payload: tuple[str, dict[str, str], str, dict[str, Any], list[Any]]) -> Any:
-    engine_name, modules, wrapper, data, objs = payload
+# What forked policy workers inherit: (engine, modules, wrapper, data, one batch input per worker).
+_FORKED: tuple[str, dict[str, str], str, dict[str, Any], list[dict[str, Any]]] | None = None
+
+
+def _evaluate_share(index: int) -> Any:
+    assert _FORKED is not None, "policy worker started without its state"
+    engine_name, modules, wrapper, data, inputs = _FORKED
     engine = make_engine(engine_name)
     for filename, source in modules.items():
         engine.add_policy(filename, source)
     engine.add_policy(WRAPPER_FILE, wrapper)
     engine.set_data(data)
-    return engine.eval_query(_BATCH_QUERY, {"docs": objs})
+    return engine.eval_query(_BATCH_QUERY, inputs[index])
+
+
+def _kind(obj: Any) -> Any:
+    return obj.get("kind") if isinstance(obj, dict) else None
+
+
+def kind_groups(targets: Sequence[Target]) -> list[tuple[str, ...]]:
+    """The distinct `kinds` of `targets`, in order: group g is `input.sel[g]` in the wrapper."""
+    return list(dict.fromkeys(t.kinds for t in targets if t.kinds is not None))
+
+
+def batch_input(targets: Sequence[Target], objs: list[Any], dispatch: bool = True) -> dict[str, Any]:
+    """The wrapper's input: the documents, and for each kind group the indexes of its documents
+    (with `dispatch` off, every index: each rule is called for every document)."""
+    groups = kind_groups(targets)
+    if not dispatch:
+        every = list(range(len(objs)))
+        return {"docs": objs, "sel": [every for _ in groups]}
+    by_kind: dict[Any, list[int]] = {}
+    for i, obj in enumerate(objs):
+        kind = _kind(obj)
+        if isinstance(kind, str):
+            by_kind.setdefault(kind, []).append(i)
+    sel = [sorted(i for kind in group for i in by_kind.get(kind, ())) for group in groups]
+    return {"docs": objs, "sel": sel}
 
 
 def wrapper_module(targets: Sequence[Target], per_document: bool = False) -> str:
     """`results`: one comprehension per policy rule, [[document index, results], ...] for the documents
-    (with results) in `input.docs`; `single`: per rule, [results] or [] for one document as `input`."""
+    (with results) in `input.docs`, or for a rule with kinds in its group's `input.sel[g]`; `single`:
+    per rule, [results] or [] for one document as `input`."""
+    group_of = {kinds: g for g, kinds in enumerate(kind_groups(targets))}
     entries = []
     for t in targets:
         # `with input as doc` makes the engine recompute every whole-run rule (cross-resource indexes)
@@ -247,7 +333,8 @@ def wrapper_module(targets: Sequence[Target], per_document: bool = False) -> str
             value = f"{rego_ref([*t.path, t.direct])}(doc)"
         else:
             value = f"{rego_ref([*t.path, t.rule])} with input as doc"
-        entries.append(f"  [[i, xs] | some i\n    doc := input.docs[i]\n    xs := {value}\n"
+        each = "some i" if t.kinds is None else f"some i in input.sel[{group_of[t.kinds]}]"
+        entries.append(f"  [[i, xs] | {each}\n    doc := input.docs[i]\n    xs := {value}\n"
                        f"    xs != set()\n    xs != []]")
     singles = [f"  [xs | xs := {rego_ref([*t.path, t.rule])}\n    xs != set()\n    xs != []]" for t in targets]
     head = f"package {WRAPPER_PACKAGE}\n\nimport rego.v1\n\n"
@@ -309,26 +396,38 @@ def load_policies(dirs: Sequence[Path], *, engine: str = "regorus", opa_url: str
     files = find_policy_files(dirs)
     modules = read_modules(files)
     key = _index_key(modules, namespaces)
-    cached = _read_index(cache_dir, key)
-    if cached is not None:
-        rules, targets = cached
-    else:
-        rules, targets = _index(modules, namespaces)
-        _write_index(cache_dir, key, rules, targets)
-    return PolicySet(rules=rules, files=files, engine_name=engine, opa_url=opa_url,
-                     targets=targets, modules=modules)
+    index = _read_index(cache_dir, key)
+    if index is None:
+        index = _index(modules, namespaces)
+        _write_index(cache_dir, key, index)
+    return PolicySet(rules=index.rules, files=files, engine_name=engine, opa_url=opa_url,
+                     targets=index.targets, modules=modules, module_packages=index.module_packages,
+                     package_refs=index.package_refs)
 
 
-def _index(modules: dict[str, str], namespaces: Sequence[str] | None) -> tuple[dict[str, RuleInfo], list[Target]]:
+@dataclass
+class _Index:
+    """What compiling and reading a set of modules tells: cached on disk by their content."""
+
+    rules: dict[str, RuleInfo]
+    targets: list[Target]
+    module_packages: dict[str, str]
+    package_refs: dict[str, list[str]]
+
+
+def _index(modules: dict[str, str], namespaces: Sequence[str] | None) -> _Index:
     infos = check_modules(modules)
     by_package = _group(infos)
     if WRAPPER_PACKAGE in by_package:
         raise ConfigError(f"package name {WRAPPER_PACKAGE} is reserved by kubegate")
     selected = _select(by_package, namespaces)
-    return _rules(selected, modules, by_package)
+    delegates = _Delegates(by_package, modules)
+    rules, targets = _rules(selected, modules, by_package, delegates)
+    packages = {m.filename: ".".join(m.package) for m in infos}
+    return _Index(rules, targets, packages, {p: sorted(r) for p, r in delegates.refs.items()})
 
 
-_INDEX_FORMAT = 2
+_INDEX_FORMAT = 3
 
 
 def _index_key(modules: dict[str, str], namespaces: Sequence[str] | None) -> str:
@@ -341,29 +440,40 @@ def _index_key(modules: dict[str, str], namespaces: Sequence[str] | None) -> str
     return digest.hexdigest()[:32]
 
 
-def _read_index(cache_dir: Path | None, key: str) -> tuple[dict[str, RuleInfo], list[Target]] | None:
+def _read_index(cache_dir: Path | None, key: str) -> _Index | None:
     """JSON, never pickle: a cache directory writable by others must not be a way to run code."""
     if cache_dir is None:
         return None
     try:
         raw = json.loads((cache_dir / f"policies-{key}.json").read_text(encoding="utf-8"))
-        rules = {r["id"]: RuleInfo(**{**r, "severity": Severity(r["severity"]), "related": tuple(r["related"])})
+        rules = {r["id"]: RuleInfo(**{**r, "severity": Severity(r["severity"]), "related": tuple(r["related"]),
+                                      "kinds": _tuple_or_none(r["kinds"])})
                  for r in raw["rules"]}
         targets = [Target(t["package"], tuple(t["path"]), t["rule"], t["rule_id"],
-                          Severity(t["severity"]) if t["severity"] else None, t["file"], t["direct"])
+                          Severity(t["severity"]) if t["severity"] else None, t["file"], t["direct"],
+                          _tuple_or_none(t["kinds"]))
                    for t in raw["targets"]]
+        index = _Index(rules, targets, dict(raw["module_packages"]),
+                       {p: list(r) for p, r in raw["package_refs"].items()})
     except (OSError, ValueError, KeyError, TypeError):
         return None  # absent or unreadable: rebuild it
-    return rules, targets
+    return index
 
 
-def _write_index(cache_dir: Path | None, key: str, rules: dict[str, RuleInfo], targets: list[Target]) -> None:
+def _tuple_or_none(value: Any) -> tuple[str, ...] | None:
+    return tuple(value) if value is not None else None
+
+
+def _write_index(cache_dir: Path | None, key: str, index: _Index) -> None:
     if cache_dir is None:
         return
     payload = {
-        "rules": [{**r.__dict__, "severity": r.severity.value, "related": list(r.related)} for r in rules.values()],
+        "rules": [{**r.__dict__, "severity": r.severity.value, "related": list(r.related)}
+                  for r in index.rules.values()],
         "targets": [{**t.__dict__, "path": list(t.path), "severity": t.severity.value if t.severity else None}
-                    for t in targets],
+                    for t in index.targets],
+        "module_packages": index.module_packages,
+        "package_refs": index.package_refs,
     }
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
@@ -398,11 +508,11 @@ def _select(by_package: dict[str, list[ModuleInfo]],
 
 
 def _rules(selected: dict[str, list[ModuleInfo]], modules: dict[str, str],
-           every_package: dict[str, list[ModuleInfo]]) -> tuple[dict[str, RuleInfo], list[Target]]:
+           every_package: dict[str, list[ModuleInfo]],
+           delegates: _Delegates) -> tuple[dict[str, RuleInfo], list[Target]]:
     rules: dict[str, RuleInfo] = {}
     owners: dict[str, str] = {}
     targets: list[Target] = []
-    delegates = _Delegates(every_package, modules)
     for package in sorted(selected):
         mods = selected[package]
         notes = {m.filename: parse_annotations(m.filename, modules[m.filename]) for m in mods}
@@ -416,11 +526,22 @@ def _rules(selected: dict[str, list[ModuleInfo]], modules: dict[str, str],
             if owners.setdefault(rule_id, package) != package:
                 raise ConfigError(f"rule id {rule_id} is defined by packages {owners[rule_id]} and {package}",
                                   filename)
+            kinds = rule_note.kinds if rule_note and "kinds" in rule_note.custom else (
+                pkg_note.kinds if pkg_note else None)
             if rule_id not in rules:
                 rules[rule_id] = _rule_info(rule_id, package, note, filename, warn)
             targets.append(Target(package, path, rule_name, rule_id, Severity.WARNING if warn else None, filename,
-                                  delegates.function(package, rule_name)))
+                                  delegates.function(package, rule_name), kinds))
+    for rule_id, info in rules.items():
+        rules[rule_id] = replace(info, kinds=_union([t.kinds for t in targets if t.rule_id == rule_id]))
     return rules, targets
+
+
+def _union(kinds: Sequence[tuple[str, ...] | None]) -> tuple[str, ...] | None:
+    """The kinds of a rule id over its targets: None (any kind) if any target has none."""
+    if any(k is None for k in kinds):
+        return None
+    return tuple(dict.fromkeys(k for ks in kinds if ks is not None for k in ks))
 
 
 _DELEGATION = re.compile(r"^\s*(?P<rule>[A-Za-z_]\w*)\s+contains\s+(?P<v>[A-Za-z_]\w*)\s+if\s+"
@@ -444,6 +565,7 @@ class _Delegates:
         self._packages, self._modules = packages, modules
         code = {name: "\n".join(self._code(m.filename) for m in mods) for name, mods in packages.items()}
         refs = {name: {m.group(1)[1:] for m in _DATA_REF.finditer(text)} for name, text in code.items()}
+        self.refs = refs
         tainted = {name for name, text in code.items() if _INPUT.search(text)}
         grew = True
         while grew:  # close under "refers to a tainted package"
