@@ -19,6 +19,7 @@
 # custom:
 #   id: FLUX-001
 #   name: flux-service-account-impersonation
+#   kinds: [Kustomization, HelmRelease]
 #   severity: error
 #   remediation: >-
 #     Set `spec.serviceAccountName` to a ServiceAccount of the tenant namespace bound to the

@@ -19,6 +19,7 @@
 # custom:
 #   id: FLUX-002
 #   name: flux-cross-namespace-reference
+#   kinds: [Kustomization, HelmRelease, ImagePolicy, ImageUpdateAutomation]
 #   severity: error
 #   remediation: >-
 #     Create the source (GitRepository, OCIRepository, HelmRepository, ImageRepository) in the

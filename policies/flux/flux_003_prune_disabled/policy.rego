@@ -12,6 +12,7 @@
 # custom:
 #   id: FLUX-003
 #   name: flux-prune-disabled
+#   kinds: [Kustomization]
 #   severity: warning
 #   remediation: >-
 #     Set `spec.prune: true`; protect objects that must outlive the Kustomization with the

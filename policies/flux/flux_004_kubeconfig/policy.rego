@@ -17,6 +17,7 @@
 # custom:
 #   id: FLUX-004
 #   name: flux-kubeconfig
+#   kinds: [Kustomization, HelmRelease]
 #   severity: error
 #   remediation: >-
 #     Drop `spec.kubeConfig` and deploy with `spec.serviceAccountName` on the target cluster, or

@@ -19,6 +19,7 @@
 # custom:
 #   id: FLUX-005
 #   name: flux-sops-decryption
+#   kinds: [Kustomization]
 #   severity: error
 #   remediation: >-
 #     Add `spec.decryption: {provider: sops, secretRef: {name: sops-age}}` (or rely on the cloud KMS

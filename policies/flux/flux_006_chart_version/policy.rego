@@ -17,6 +17,7 @@
 # custom:
 #   id: FLUX-006
 #   name: flux-chart-version-range
+#   kinds: [HelmRelease, HelmChart]
 #   severity: error
 #   remediation: >-
 #     Pin one chart version (`version: 6.5.4`) and let Renovate or Flux image automation propose

@@ -20,6 +20,7 @@
 # custom:
 #   id: FLUX-007
 #   name: flux-git-repository-ref
+#   kinds: [GitRepository]
 #   severity: error
 #   remediation: >-
 #     Use an `https://` or `ssh://` URL with credentials in `spec.secretRef`, and pin a `tag`,

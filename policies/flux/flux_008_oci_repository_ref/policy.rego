@@ -18,6 +18,7 @@
 # custom:
 #   id: FLUX-008
 #   name: flux-oci-repository-ref
+#   kinds: [OCIRepository]
 #   severity: error
 #   remediation: >-
 #     Pin `spec.ref.tag` to a release or `spec.ref.digest`, and verify signatures with

@@ -22,6 +22,7 @@
 # custom:
 #   id: FLUX-009
 #   name: flux-source-allowlist
+#   kinds: [GitRepository, HelmRepository, OCIRepository, Bucket, ImageRepository]
 #   severity: error
 #   remediation: >-
 #     List the organisation's Git hosts, chart repositories and registries in

@@ -16,6 +16,7 @@
 # custom:
 #   id: FLUX-010
 #   name: flux-remote-kustomize-base
+#   kinds: [Kustomization, Component]
 #   severity: error
 #   remediation: >-
 #     Vendor the remote base into the repository, or publish it as a Flux source

@@ -17,6 +17,7 @@
 # custom:
 #   id: IMG-001
 #   name: allowed-image-registries
+#   kinds: ["@pods"]
 #   severity: error
 #   remediation: >-
 #     Pull the image from an approved registry (mirror it there), or add the registry to

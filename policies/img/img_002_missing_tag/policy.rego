@@ -13,6 +13,7 @@
 # custom:
 #   id: IMG-002
 #   name: missing-image-tag
+#   kinds: ["@pods"]
 #   severity: error
 #   remediation: >-
 #     Pin the image to a release tag and, better, a digest: `registry.example.com/app:1.4.2@sha256:...`.

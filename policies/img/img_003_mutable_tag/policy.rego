@@ -13,6 +13,7 @@
 # custom:
 #   id: IMG-003
 #   name: mutable-image-tag
+#   kinds: ["@pods"]
 #   severity: error
 #   remediation: >-
 #     Use an immutable release tag (`1.4.2`, `1.4.2-abc1234`) or append the digest

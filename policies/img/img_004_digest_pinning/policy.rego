@@ -18,6 +18,7 @@
 # custom:
 #   id: IMG-004
 #   name: image-digest-pinning
+#   kinds: ["@pods"]
 #   severity: warning
 #   remediation: >-
 #     Append the digest: `registry.example.com/app:1.4.2@sha256:...` (`crane digest`, or a Flux

@@ -16,6 +16,7 @@
 # custom:
 #   id: IMG-005
 #   name: allowed-image-tag-pattern
+#   kinds: ["@pods"]
 #   severity: warning
 #   remediation: >-
 #     Tag images by the organisation's convention (`policies.params.IMG-005.allowed_tag_regex`), e.g.

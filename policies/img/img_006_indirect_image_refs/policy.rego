@@ -22,6 +22,7 @@
 # custom:
 #   id: IMG-006
 #   name: indirect-image-refs
+#   kinds: [Kustomization, Component, HelmRelease]
 #   severity: warning
 #   remediation: >-
 #     Apply the same pinning to image overrides as to pod specs: an allowed registry, an immutable

@@ -16,6 +16,7 @@
 # custom:
 #   id: META-001
 #   name: required-labels
+#   kinds: ["@pods"]
 #   severity: error
 #   remediation: >-
 #     Add the labels listed in `policies.params.META-001.required_labels` to the workload's

@@ -16,6 +16,7 @@
 # custom:
 #   id: META-002
 #   name: provenance-annotations
+#   kinds: ["@pods"]
 #   severity: warning
 #   remediation: >-
 #     Have the build pipeline write the annotations listed in

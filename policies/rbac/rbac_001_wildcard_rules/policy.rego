@@ -12,6 +12,7 @@
 # custom:
 #   id: RBAC-001
 #   name: wildcard-rules
+#   kinds: [Role, ClusterRole]
 #   severity: error
 #   remediation: >-
 #     List the exact verbs and resources the subject needs (for example `get`, `list`, `watch` on

@@ -15,6 +15,7 @@
 # custom:
 #   id: RBAC-002
 #   name: cluster-admin-binding
+#   kinds: [ClusterRoleBinding, RoleBinding]
 #   severity: error
 #   remediation: >-
 #     Bind a role that lists only the needed permissions. For a tenant reconciler, use a

@@ -13,6 +13,7 @@
 # custom:
 #   id: RBAC-003
 #   name: system-group-subject
+#   kinds: [ClusterRoleBinding, RoleBinding]
 #   severity: error
 #   remediation: >-
 #     Bind named users, groups or ServiceAccounts instead. A binding that must stay goes in

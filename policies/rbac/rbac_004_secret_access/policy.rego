@@ -13,6 +13,7 @@
 # custom:
 #   id: RBAC-004
 #   name: secret-access
+#   kinds: [ClusterRole, Role]
 #   severity: error
 #   remediation: >-
 #     Mount the Secret into the workload instead, or grant `get` with `resourceNames` naming the

@@ -13,6 +13,7 @@
 # custom:
 #   id: RBAC-005
 #   name: escalation-verbs
+#   kinds: [Role, ClusterRole]
 #   severity: error
 #   remediation: >-
 #     Remove escalate, bind and impersonate. Controllers that manage RBAC go in

@@ -19,6 +19,7 @@
 # custom:
 #   id: RBAC-006
 #   name: pod-exec-attach
+#   kinds: [Role, ClusterRole]
 #   severity: error
 #   remediation: >-
 #     Remove exec, attach and ephemeral-container access; debug through logs, or grant it

@@ -19,6 +19,7 @@
 # custom:
 #   id: RBAC-007
 #   name: node-proxy-and-cluster-hooks
+#   kinds: [Role, ClusterRole]
 #   severity: error
 #   remediation: >-
 #     Remove the grant: monitoring agents should read kubelet metrics through `nodes/metrics` or

@@ -18,6 +18,7 @@
 # custom:
 #   id: RBAC-008
 #   name: role-aggregation
+#   kinds: [ClusterRole]
 #   severity: error
 #   remediation: >-
 #     Bind a dedicated role to the subjects that need it instead of widening admin, edit or view.

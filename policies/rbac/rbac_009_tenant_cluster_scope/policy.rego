@@ -20,6 +20,7 @@
 # custom:
 #   id: RBAC-009
 #   name: tenant-cluster-scope
+#   kinds: [ClusterRole, ClusterRoleBinding]
 #   severity: error
 #   remediation: >-
 #     Move the ClusterRole or ClusterRoleBinding to the platform team's directory (for example

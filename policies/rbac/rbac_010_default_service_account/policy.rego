@@ -17,6 +17,7 @@
 # custom:
 #   id: RBAC-010
 #   name: default-service-account
+#   kinds: [ClusterRoleBinding, RoleBinding, "@pods"]
 #   severity: error
 #   remediation: >-
 #     Create a ServiceAccount per workload, set `serviceAccountName` to it, and bind roles to that

@@ -17,6 +17,7 @@
 # custom:
 #   id: RBAC-011
 #   name: automount-token
+#   kinds: [ServiceAccount, "@pods"]
 #   severity: warning
 #   remediation: >-
 #     Set `automountServiceAccountToken: false` on the ServiceAccount, and leave it unset or

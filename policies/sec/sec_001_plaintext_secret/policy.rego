@@ -14,6 +14,7 @@
 # custom:
 #   id: SEC-001
 #   name: plaintext-secret
+#   kinds: [Secret]
 #   severity: error
 #   params: [reference_patterns]
 #   remediation: >-

@@ -14,6 +14,7 @@
 # custom:
 #   id: SEC-002
 #   name: sops-partial-encryption
+#   kinds: [Secret]
 #   severity: error
 #   remediation: >-
 #     Decrypt and re-encrypt the file with `sops --encrypt --encrypted-regex '^(data|stringData)$'`

@@ -15,6 +15,7 @@
 # custom:
 #   id: SEC-003
 #   name: secret-generator-literals
+#   kinds: [Kustomization, Component]
 #   severity: error
 #   remediation: >-
 #     Move the values into a dotenv file or files encrypted with `sops --encrypt` and reference them

@@ -16,6 +16,7 @@
 # custom:
 #   id: SEC-004
 #   name: secret-scope
+#   kinds: [SealedSecret, ExternalSecret, ClusterExternalSecret]
 #   severity: warning
 #   remediation: >-
 #     Reseal with the default `strict` scope (`kubeseal --scope strict`); read tenant secrets through

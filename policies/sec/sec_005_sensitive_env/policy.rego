@@ -21,6 +21,7 @@
 # custom:
 #   id: SEC-005
 #   name: sensitive-env
+#   kinds: ["@pods", ConfigMap, Kustomization, Component]
 #   severity: error
 #   remediation: >-
 #     Put the value in a SOPS-encrypted Secret and mount it as a file (`volumes[].secret`), reading

@@ -14,6 +14,7 @@
 # custom:
 #   id: SEC-006
 #   name: static-cloud-credentials
+#   kinds: ["@pods", ConfigMap]
 #   severity: error
 #   remediation: >-
 #     Remove the key and revoke it; grant the workload a cloud role through its ServiceAccount

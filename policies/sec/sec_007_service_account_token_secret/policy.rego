@@ -12,6 +12,7 @@
 # custom:
 #   id: SEC-007
 #   name: service-account-token-secret
+#   kinds: [Secret]
 #   severity: error
 #   remediation: >-
 #     Delete the Secret. Pods get projected tokens automatically; an external client should use

@@ -14,6 +14,7 @@
 # custom:
 #   id: SEC-008
 #   name: workload-identity-annotation
+#   kinds: [ServiceAccount]
 #   severity: error
 #   remediation: >-
 #     Use a cloud role made for this team, and list the allowed patterns in

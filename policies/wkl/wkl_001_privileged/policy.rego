@@ -12,6 +12,7 @@
 # custom:
 #   id: WKL-001
 #   name: privileged-container
+#   kinds: ["@pods"]
 #   severity: error
 #   remediation: >-
 #     Remove `privileged` and `hostProcess`; add only the specific capability needed. Images of

@@ -12,6 +12,7 @@
 # custom:
 #   id: WKL-002
 #   name: host-namespaces
+#   kinds: ["@pods"]
 #   severity: error
 #   remediation: >-
 #     Remove hostNetwork/hostPID/hostIPC; expose ports with a Service instead of hostPort.

@@ -14,6 +14,7 @@
 # custom:
 #   id: WKL-003
 #   name: host-path-volume
+#   kinds: ["@pods", PersistentVolume]
 #   severity: error
 #   remediation: >-
 #     Use an emptyDir, a ConfigMap/Secret/projected volume or a PersistentVolumeClaim. Node agents

@@ -14,6 +14,7 @@
 # custom:
 #   id: WKL-004
 #   name: privilege-escalation
+#   kinds: ["@pods"]
 #   severity: error
 #   remediation: >-
 #     Set `securityContext.allowPrivilegeEscalation: false` on every container, init container and

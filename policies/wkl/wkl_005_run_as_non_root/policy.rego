@@ -15,6 +15,7 @@
 # custom:
 #   id: WKL-005
 #   name: run-as-root
+#   kinds: ["@pods"]
 #   severity: error
 #   remediation: >-
 #     Set `spec.securityContext.runAsNonRoot: true` and a non-zero `runAsUser` (e.g. 10001) on the

@@ -17,6 +17,7 @@
 # custom:
 #   id: WKL-006
 #   name: capabilities
+#   kinds: ["@pods"]
 #   severity: error
 #   remediation: >-
 #     Set `securityContext.capabilities.drop: ["ALL"]` and add back only `NET_BIND_SERVICE` when

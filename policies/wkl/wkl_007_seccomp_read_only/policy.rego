@@ -16,6 +16,7 @@
 # custom:
 #   id: WKL-007
 #   name: seccomp-read-only-root
+#   kinds: ["@pods"]
 #   severity: error
 #   remediation: >-
 #     Set `spec.securityContext.seccompProfile.type: RuntimeDefault` and, on every container,

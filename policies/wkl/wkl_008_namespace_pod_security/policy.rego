@@ -15,6 +15,7 @@
 # custom:
 #   id: WKL-008
 #   name: namespace-pod-security
+#   kinds: [Namespace]
 #   severity: warning
 #   remediation: >-
 #     Label the Namespace `pod-security.kubernetes.io/enforce: restricted` (or `baseline` for
