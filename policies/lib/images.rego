@@ -93,7 +93,10 @@ pinned(img) if valid_digest(img.digest)
 # matches(img, pattern): exact match of the reference as written or normalised; a pattern
 # ending in `/` or `*` is a prefix. `registry.example.com` therefore does not match
 # `registry.example.com.evil.io/app`: write `registry.example.com/` for a whole registry.
-matches(img, pattern) if _forms(img)[_] == pattern
+matches(img, pattern) if {
+	forms := _forms(img)
+	forms[_] == pattern
+}
 
 matches(img, pattern) if {
 	endswith(pattern, "/")

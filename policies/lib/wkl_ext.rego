@@ -22,14 +22,19 @@ sets(obj, key) if obj[key] != null
 
 # effective(c, key): {"value", "path"} of securityContext[key] for the container entry c (from
 # k8s.containers): the container's own field when set, else the pod's. Undefined when neither sets it.
+# (Each call result is bound before it is indexed: regorus evaluates `f(x)[key]` several times
+# slower than `s := f(x)` then `s[key]`.)
 effective(c, key) := {"value": v, "path": array.concat(c.path, ["securityContext", key])} if {
-	v := security_context(c.container)[key]
+	own := security_context(c.container)
+	v := own[key]
 	v != null
 }
 
 effective(c, key) := {"value": v, "path": array.concat(c.pod_path, ["securityContext", key])} if {
-	not sets(security_context(c.container), key)
-	v := security_context(c.pod)[key]
+	own := security_context(c.container)
+	not sets(own, key)
+	pod := security_context(c.pod)
+	v := pod[key]
 	v != null
 }
 

@@ -88,7 +88,8 @@ _added(obj) := [x |
 _normalise(name) := trim_prefix(upper(trim_space(name)), "CAP_")
 
 _caps(c) := caps if {
-	caps := wkl_ext.security_context(c.container).capabilities
+	sc := wkl_ext.security_context(c.container)
+	caps := sc.capabilities
 	is_object(caps)
 } else := {}
 
@@ -102,10 +103,12 @@ _drop_path(c, caps) := array.concat(c.path, ["securityContext", "capabilities", 
 
 _drop_path(c, caps) := array.concat(c.path, ["securityContext", "capabilities"]) if {
 	not wkl_ext.sets(caps, "drop")
-	is_object(wkl_ext.security_context(c.container).capabilities)
+	sc := wkl_ext.security_context(c.container)
+	is_object(sc.capabilities)
 }
 
 _drop_path(c, caps) := wkl_ext.anchor(c) if {
 	not wkl_ext.sets(caps, "drop")
-	not is_object(wkl_ext.security_context(c.container).capabilities)
+	sc := wkl_ext.security_context(c.container)
+	not is_object(sc.capabilities)
 }
