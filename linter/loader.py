@@ -193,7 +193,7 @@ def _refused(file: str, rule_id: str, message: str, line: int = 1, column: int =
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Node trees and documents are millions of small acyclic objects; the cyclic collector would
     rescan the growing heap again and again (measured: 10k documents 3x slower). Pause it."""
     enabled = gc.isenabled()
@@ -206,7 +206,7 @@ def _gc_paused() -> Iterator[None]:
 
 
 def _parse(data: bytes, file: str, limits: Limits) -> _PlainFile:
-    with _gc_paused():
+    with gc_paused():
         return _parse_text(data, file, limits)
 
 
@@ -403,7 +403,7 @@ class _FileNodes:
 
     def root(self, index: int) -> Node | None:
         if self._roots is None:
-            with _gc_paused():
+            with gc_paused():
                 self._roots = self._compose()
         return self._roots[index] if index < len(self._roots) else None
 

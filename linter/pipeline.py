@@ -350,6 +350,17 @@ class Stopwatch:
 
 
 def run(req: RunRequest) -> RunResult:
+    """One check. The cyclic garbage collector is paused for it: a run allocates millions of
+    small acyclic objects (documents, node trees, findings) that live until it ends, and the
+    collector rescanned them again and again (20k documents: positions and suppressions took
+    4.4 s with it, 1.4 s without). Reference counting still frees everything acyclic."""
+    from linter.loader import gc_paused
+
+    with gc_paused():
+        return _run(req)
+
+
+def _run(req: RunRequest) -> RunResult:
     config, say = req.config, req.progress or (lambda _msg: None)
     watch = Stopwatch()
     targets = _targets(req.paths, req.cwd, config)

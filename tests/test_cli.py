@@ -313,3 +313,40 @@ def test_special_files_are_refused_without_blocking(tmp_path: Path, capsys: pyte
     code, report = run_json(capsys, str(special))
     assert code == 1
     assert [(f["rule_id"], f["line"]) for f in report["findings"]] == [("YAML-005", 1)]
+
+
+@pytest.mark.parametrize("files", [1, 150])
+def test_exit_without_teardown_still_delivers_all_output(tmp_path: Path, files: int) -> None:
+    """The entry points end with os._exit: a report must reach a pipe whole, whether it is smaller
+    than the pipe's buffer (written at exit) or larger, and the exit code must survive."""
+    for i in range(files):
+        write(tmp_path, f"d{i}.yaml", f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\n  labels: [x]\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # a pipe is block-buffered
+    out = subprocess.run([sys.executable, "-m", "linter", "check", "--format", "json", str(tmp_path)],
+                         capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert out.returncode == 1, out.stderr
+    payload = json.loads(out.stdout)  # complete: a truncated document would not parse
+    assert len(payload["findings"]) >= files
+
+
+def test_a_run_pauses_the_cyclic_collector_and_restores_it(tmp_path: Path) -> None:
+    import gc
+
+    from linter.config import Config
+    from linter.pipeline import RunRequest, run
+
+    write(tmp_path, "cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n")
+    seen: list[bool] = []
+
+    def check(_docs: Any) -> list[Any]:
+        seen.append(gc.isenabled())
+        return []
+
+    for enabled in (True, False):
+        (gc.enable if enabled else gc.disable)()
+        try:
+            run(RunRequest(paths=[str(tmp_path)], config=Config(), cwd=tmp_path, extra_checks=[check]))
+            assert gc.isenabled() is enabled
+        finally:
+            gc.enable()
+    assert seen == [False, False]
