@@ -276,7 +276,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         progress.clear()
     color = use_color(args.color, sys.stdout) and args.output is None
     info = replace(result.info, color=color)
-    text = reporter(result.findings, info)
+    from linter.loader import gc_paused
+
+    with gc_paused():  # the run's documents are still alive: see linter.pipeline.run
+        text = reporter(result.findings, info)
     if args.quiet and fmt == "text":
         text = "".join(line + "\n" for line in text.splitlines()[:-1] if line)
     emit(text, args.output)
@@ -418,4 +421,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def main_entry() -> None:
-    raise SystemExit(main())
+    """The console script: `main`, then exit without the interpreter's teardown. Freeing a large
+    run's millions of objects one by one took longer than writing its report (20k documents:
+    0.6 s); nothing but standard output and error is left to flush."""
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:  # a closed pipe (`kubegate check | head`): the exit code still tells
+        pass
+    os._exit(code)
