@@ -210,10 +210,25 @@ def test_wrapper_iterates_a_kind_group_and_input_lists_its_documents(tmp_path: P
     policies = _policy(tmp_path, everything=EVERYTHING, untyped=UNTYPED)
     wrapper = wrapper_module(policies.targets)
     assert "some i in input.sel[0]" in wrapper
-    assert wrapper.count("some i\n") == 1  # the kind-less rule still sees every document
+    assert wrapper.count("some i, doc in docs\n") == 1  # the kind-less rule still sees every document
     objs = [d.obj for d in _docs("Service", "ConfigMap", "Job")]
     assert batch_input(policies.targets, objs)["sel"] == [[1, 2]]
     assert batch_input(policies.targets, objs, dispatch=False)["sel"] == [[0, 1, 2]]
+
+
+def test_documents_that_are_run_resources_travel_as_indexes(tmp_path: Path) -> None:
+    policies = _policy(tmp_path, everything=EVERYTHING, untyped=UNTYPED)
+    docs = _docs("Service", "ConfigMap", "Job")
+    resources = [{"kind": "Other"}, docs[2].obj, docs[0].obj]
+    sent = batch_input(policies.targets, [d.obj for d in docs], shared=resources)
+    assert sent["refs"] == [2, -1, 1] and sent["docs"] == [None, docs[1].obj, None]
+    # An equal object that is not the same one travels whole: only identity proves it is the same.
+    copy = batch_input(policies.targets, [dict(docs[0].obj)], shared=resources)
+    assert copy["refs"] == [-1]
+    shared = policies.evaluate(docs, {"kubegate": {"resources": resources}})
+    apart = policies.evaluate(docs, {"kubegate": {"resources": json.loads(json.dumps(resources))}})
+    assert sorted(map(_key, shared)) == sorted(map(_key, apart))
+    assert sorted(p.message for p in shared) == ["a service", "saw ConfigMap", "saw Job"]
 
 
 def test_packages_no_document_needs_are_not_compiled(tmp_path: Path) -> None:

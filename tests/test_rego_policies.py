@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import pickle
 from pathlib import Path
 from typing import Any
@@ -275,3 +276,19 @@ def test_bundled_library_answers_the_same_called_directly() -> None:
 def test_an_unreferenced_helper_reading_input_keeps_the_fast_path(tmp_path: Path) -> None:
     ps = load_policies([write(tmp_path / "p", {"d.rego": DELEGATING, "lib/util.rego": HELPER})])
     assert [t.direct for t in ps.targets] == ["errors"]
+
+
+@pytest.mark.parametrize("count, jobs, expected", [
+    (100, "", 1),            # forking costs more than it saves
+    (1_000, "", None),       # every core (capped at 4 and at one worker per 200 documents)
+    (1_000, "1", 1),
+    (30_000, "", 1),         # each worker copies the run's data: one core keeps 100k under 1 GB
+    (30_000, "2", 2),        # unless asked
+])
+def test_policy_workers(monkeypatch: pytest.MonkeyPatch, count: int, jobs: str, expected: int | None) -> None:
+    from linter.rego.policies import _parallel_workers
+
+    monkeypatch.setenv("KUBEGATE_JOBS", jobs)
+    want = expected if expected is not None else max(1, min(os.cpu_count() or 1, 4, count // 200))
+    assert _parallel_workers("regorus", count) == want
+    assert _parallel_workers("opa", count) == 1

@@ -94,7 +94,8 @@ class PolicySet:
         problems: list[Problem] = []
         for start in range(0, len(documents), size):
             chunk = documents[start:start + size]
-            answer = engine.eval_query(_BATCH_QUERY, batch_input(targets, [d.obj for d in chunk], dispatch))
+            answer = engine.eval_query(_BATCH_QUERY, batch_input(targets, [d.obj for d in chunk], dispatch,
+                                                                 shared=_shared(data)))
             problems.extend(self._problems(targets, answer, chunk))
         return problems
 
@@ -117,7 +118,8 @@ class PolicySet:
         global _FORKED
         shares = [list(range(w, len(documents), workers)) for w in range(workers)]
         _FORKED = (self.engine_name, self.modules_for(targets, dispatch), wrapper_module(targets), data,
-                   [batch_input(targets, [documents[i].obj for i in share], dispatch) for share in shares])
+                   [batch_input(targets, [documents[i].obj for i in share], dispatch, shared=_shared(data))
+                    for share in shares])
         try:
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
                 answers = list(pool.map(_evaluate_share, range(workers)))
@@ -268,16 +270,23 @@ _BATCH_QUERY = f"data.{WRAPPER_PACKAGE}.results"
 # full library takes about a second on one core. Below this many documents, forking costs more than
 # it saves.
 PARALLEL_MIN_DOCUMENTS = 400
+# Every worker's engine holds its own copy of data.kubegate.resources (~4 KB per document), on top of
+# the parent's documents: above this many, workers would take the run past 1 GB at 100k documents,
+# so large runs evaluate on one core unless KUBEGATE_JOBS asks for workers.
+PARALLEL_MAX_DOCUMENTS = 20_000
 
 
 def _parallel_workers(engine: str, count: int) -> int:
-    if engine != "regorus" or count < PARALLEL_MIN_DOCUMENTS or os.environ.get("KUBEGATE_JOBS") == "1":
+    jobs = os.environ.get("KUBEGATE_JOBS", "")
+    if engine != "regorus" or count < PARALLEL_MIN_DOCUMENTS or jobs == "1":
+        return 1
+    if count > PARALLEL_MAX_DOCUMENTS and not jobs:
         return 1
     import multiprocessing
 
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1
-    return min(int(os.environ.get("KUBEGATE_JOBS") or (os.cpu_count() or 1)), 4, count // 200) or 1
+    return min(int(jobs or (os.cpu_count() or 1)), 4, count // 200) or 1
 
 
 # What forked policy workers inherit: (engine, modules, wrapper, data, one batch input per worker).
@@ -304,20 +313,34 @@ def kind_groups(targets: Sequence[Target]) -> list[tuple[str, ...]]:
     return list(dict.fromkeys(t.kinds for t in targets if t.kinds is not None))
 
 
-def batch_input(targets: Sequence[Target], objs: list[Any], dispatch: bool = True) -> dict[str, Any]:
+def _shared(data: dict[str, Any]) -> list[Any] | None:
+    kubegate = data.get("kubegate")
+    resources = kubegate.get("resources") if isinstance(kubegate, dict) else None
+    return resources if isinstance(resources, list) else None
+
+
+def batch_input(targets: Sequence[Target], objs: list[Any], dispatch: bool = True,
+                shared: list[Any] | None = None) -> dict[str, Any]:
     """The wrapper's input: the documents, and for each kind group the indexes of its documents
-    (with `dispatch` off, every index: each rule is called for every document)."""
+    (with `dispatch` off, every index: each rule is called for every document).
+
+    A document that is (the very object) an item of `shared`, the run's data.kubegate.resources,
+    travels as its index there (`refs`; -1: in `docs`) and `docs` holds null in its place: the
+    engine would otherwise hold every checked resource twice (at 20k documents, 60 MB)."""
     groups = kind_groups(targets)
+    position = {id(obj): j for j, obj in enumerate(shared)} if shared else {}
+    refs = [position.get(id(obj), -1) for obj in objs]
+    docs = [None if j >= 0 else obj for obj, j in zip(objs, refs)]
     if not dispatch:
         every = list(range(len(objs)))
-        return {"docs": objs, "sel": [every for _ in groups]}
+        return {"docs": docs, "refs": refs, "sel": [every for _ in groups]}
     by_kind: dict[Any, list[int]] = {}
     for i, obj in enumerate(objs):
         kind = _kind(obj)
         if isinstance(kind, str):
             by_kind.setdefault(kind, []).append(i)
     sel = [sorted(i for kind in group for i in by_kind.get(kind, ())) for group in groups]
-    return {"docs": objs, "sel": sel}
+    return {"docs": docs, "refs": refs, "sel": sel}
 
 
 def wrapper_module(targets: Sequence[Target], per_document: bool = False) -> str:
@@ -333,14 +356,27 @@ def wrapper_module(targets: Sequence[Target], per_document: bool = False) -> str
             value = f"{rego_ref([*t.path, t.direct])}(doc)"
         else:
             value = f"{rego_ref([*t.path, t.rule])} with input as doc"
-        each = "some i" if t.kinds is None else f"some i in input.sel[{group_of[t.kinds]}]"
-        entries.append(f"  [[i, xs] | {each}\n    doc := input.docs[i]\n    xs := {value}\n"
-                       f"    xs != set()\n    xs != []]")
+        each = "some i, doc in docs" if t.kinds is None else (
+            f"some i in input.sel[{group_of[t.kinds]}]\n    doc := docs[i]")
+        entries.append(f"  [[i, xs] | {each}\n    xs := {value}\n    xs != set()\n    xs != []]")
     singles = [f"  [xs | xs := {rego_ref([*t.path, t.rule])}\n    xs != set()\n    xs != []]" for t in targets]
     head = f"package {WRAPPER_PACKAGE}\n\nimport rego.v1\n\n"
     if per_document:  # regopy fails to compile the whole program when `results` trips it
         return head + "single := [\n" + ",\n".join(singles) + ",\n]\n"
-    return head + "results := [\n" + ",\n".join(entries) + ",\n]\n"
+    return head + _DOCS + "results := [\n" + ",\n".join(entries) + ",\n]\n"
+
+
+# The batch's documents: from input, or from data.kubegate.resources when input.refs says so.
+_DOCS = """docs := [d |
+  some i, j in input.refs
+  d := _doc(i, j)
+]
+
+_doc(i, j) := input.docs[i] if j < 0
+
+_doc(_, j) := data.kubegate.resources[j] if j >= 0
+
+"""
 
 
 # --- loading --------------------------------------------------------------------------------------
