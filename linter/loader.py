@@ -407,6 +407,9 @@ class _FileNodes:
                 self._roots = self._compose()
         return self._roots[index] if index < len(self._roots) else None
 
+    def release(self) -> None:
+        self._roots = None
+
     def _compose(self) -> list[Node]:
         text = self.source.text(self.limits.max_file_bytes)
         roots: list[Node] = []
@@ -433,6 +436,9 @@ class _DocLocator:
             return Location(self.file, self.span, not path)
         where, exact = locate.walk(root, tuple(path), key)
         return Location(self.file, where, exact)
+
+    def release(self) -> None:
+        self.nodes.release()
 
 
 def _rebuild(plain: _PlainFile, source: _Source, limits: Limits) -> LoadResult:

@@ -118,6 +118,13 @@ class Document:
             return Location(self.file, self.span, not path or self.locator is not None)
         return self.locator(self.base_path + tuple(path), key)
 
+    def release_positions(self) -> None:
+        """Drop the node trees `locate` composed (they are composed again if asked): a large run
+        must not keep a tree for every file with a finding."""
+        release = getattr(self.locator, "release", None)
+        if release is not None:
+            release()
+
 
 def _str_field(obj: Any, name: str) -> str:
     if isinstance(obj, dict):

@@ -130,3 +130,38 @@ def test_skip_reasons_are_named() -> None:
     doc = _doc({"on": "push"}, ".github/workflows/ci.yaml")
     classify(doc)
     assert doc.skip_reason == "GitHub workflow"
+
+
+def test_the_first_of_shared_findings_wins_whatever_the_files_sort_order() -> None:
+    """A render's problem (its own file name) and the raw file's locate to the same line: the one
+    given first is kept, though problems are resolved file by file."""
+    raw = Problem("IMG-003", "uses a mutable tag", "z/app.yaml", "policy", path=("spec", "x"),
+                  doc=_doc({**DEPLOY, "metadata": {"name": "web", "namespace": "raw"}}, "a.yaml"))
+    rendered = Problem("IMG-003", "uses a mutable tag", "a/render.yaml", "policy", path=("spec", "x"),
+                       doc=_doc({**DEPLOY, "metadata": {"name": "web", "namespace": "rendered"}}, "a.yaml"))
+    assert [f.namespace for f in resolve([raw, rendered], Config(), RULES)] == ["raw"]
+    assert [f.namespace for f in resolve([rendered, raw], Config(), RULES)] == ["rendered"]
+
+
+def test_node_trees_are_released_once_their_file_is_resolved(tmp_path: Path) -> None:
+    from linter.loader import load_file
+
+    docs = []
+    for name in ("a.yaml", "b.yaml"):
+        (tmp_path / name).write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  k: v\n")
+        docs.extend(load_file(tmp_path / name, name).documents)
+    composed: list[str] = []
+    for doc in docs:
+        nodes = doc.locator.nodes  # type: ignore[union-attr]
+        original = nodes._compose
+
+        def spy(nodes: Any = nodes, original: Any = original) -> Any:
+            composed.append(nodes.source.file)
+            return original()
+
+        nodes._compose = spy
+    problems = [Problem("IMG-003", "m", d.file, "policy", doc=d, path=("data", "k")) for d in docs * 2]
+    findings = resolve(problems, Config(), RULES)
+    assert [(f.file, f.line) for f in findings] == [("a.yaml", 6), ("b.yaml", 6)]
+    assert composed == ["a.yaml", "b.yaml"]  # each file composed once, in file order
+    assert all(d.locator.nodes._roots is None for d in docs)  # type: ignore[union-attr]
