@@ -5,7 +5,9 @@ evaluates each policy rule `with input as doc`, so policies see exactly what con
 (`input` = the manifest) while the engine is entered once per batch instead of once per document
 (measured several times cheaper in regorus). regopy cannot run that construct reliably (see PER_DOCUMENT):
 it gets one query per document.
-The documents travel in `input`, never in `data`, so they cannot collide with the caller's data.
+The documents travel in `input`, never in `data`, so they cannot collide with the caller's data; a
+document that is itself an item of data.kubegate.resources travels as its index there (see
+`batch_input`), so the engine does not hold it twice.
 
 Dispatch by kind: a rule whose METADATA lists `custom.kinds` is only called for documents of those
 kinds (`input.sel[g]` holds their indexes), and a package none of whose rules applies to a run's kinds
