@@ -22,7 +22,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -161,14 +161,8 @@ class PolicySet:
             return self.modules
         refs = self.package_refs
         rule_packages = {t.package for t in self.targets}
-        keep = {p for p in refs if p not in rule_packages} | {t.package for t in targets}
-        grew = True
-        while grew:  # close under "refers to"
-            grew = False
-            for name in refs.keys() - keep:
-                if any(_refers(ref, name) for k in keep for ref in refs[k]):
-                    keep.add(name)
-                    grew = True
+        seed = {p for p in refs if p not in rule_packages} | {t.package for t in targets}
+        keep = _closure(seed, refs, lambda name, kept: any(_refers(r, name) for k in kept for r in refs[k]))
         return {f: src for f, src in self.modules.items() if self.module_packages.get(f) in keep}
 
     def _engine(self, targets: list[Target], prune: bool = True) -> Engine:
@@ -604,15 +598,9 @@ class _Delegates:
         code = {name: "\n".join(self._code(m.filename) for m in mods) for name, mods in packages.items()}
         refs = {name: {m.group(1)[1:] for m in _DATA_REF.finditer(text)} for name, text in code.items()}
         self.refs = refs
-        tainted = {name for name, text in code.items() if _INPUT.search(text)}
-        grew = True
-        while grew:  # close under "refers to a tainted package"
-            grew = False
-            for name in packages.keys() - tainted:
-                if any(_refers(ref, other) for ref in refs[name] for other in tainted):
-                    tainted.add(name)
-                    grew = True
-        self._tainted = tainted
+        reads_input = {name for name, text in code.items() if _INPUT.search(text)}
+        self._tainted = _closure(reads_input, packages,
+                                 lambda name, bad: any(_refers(r, other) for r in refs[name] for other in bad))
 
     def _code(self, filename: str) -> str:
         lines = [line for line in self._modules[filename].splitlines() if not _DELEGATION.match(line)]
@@ -627,6 +615,19 @@ class _Delegates:
         lines = self._modules[filename].splitlines()
         match = _DELEGATION.match(lines[line - 1]) if 0 < line <= len(lines) else None
         return match.group("fn") if match is not None and match.group("rule") == rule else None
+
+
+def _closure(seed: set[str], names: Iterable[str], joins: Callable[[str, set[str]], bool]) -> set[str]:
+    """`seed`, grown by every name for which `joins(name, grown)` holds until none joins."""
+    grown = set(seed)
+    grew = True
+    while grew:
+        grew = False
+        for name in set(names) - grown:
+            if joins(name, grown):
+                grown.add(name)
+                grew = True
+    return grown
 
 
 def _refers(ref: str, package: str) -> bool:
