@@ -20,13 +20,20 @@ test_remote_resources_are_errors if {
 		"HTTPS://example.com/x.yaml",
 		"example.com/org/repo/base?ref=v1",
 		"  https://example.com/x.yaml",
+		"gitlab.com/org/repo/base",
+		"bitbucket.org/org/repo/base",
+		"dev.azure.com/org/project/_git/repo",
+		"ssh.dev.azure.com/v3/org/project/repo",
+		"git-codecommit/repo",
+		"example.com/org/base?timeout=1&ref=v2",
+		"example.com/chart?version=1.2.3",
 	] {
 		flux10_paths(p.errors(flux10_kust({"resources": ["local.yaml", e]}))) == {["resources", 1]}
 	}
 }
 
 test_local_entries_pass if {
-	obj := flux10_kust({"resources": ["deployment.yaml", "../base", "./overlays/prod", "configs.d/app.yaml", "github.com.yaml", "team@x.yaml"]})
+	obj := flux10_kust({"resources": ["deployment.yaml", "../base", "./overlays/prod", "configs.d/app.yaml", "github.com.yaml", "team@x.yaml", "gitlab.community/base", "refs=x/ref", "version=1"]})
 	count(p.errors(obj)) == 0
 }
 

@@ -33,7 +33,7 @@ deny contains f if some f in errors(input)
 warn contains f if some f in warnings(input)
 
 errors(obj) := {f |
-	some x in _images(obj)
+	some x in _images(obj, "untagged")
 	not x.img.placeholder
 	x.img.tag == ""
 	x.img.digest == ""
@@ -44,7 +44,7 @@ errors(obj) := {f |
 }
 
 warnings(obj) := {f |
-	some x in _images(obj)
+	some x in _images(obj, "placeholder")
 	x.img.placeholder
 	f := {
 		"msg": concat("", [_what[x.field], " '", x.name, "' image has an unresolved ${...} placeholder; it is checked only after substitution"]),
@@ -54,9 +54,24 @@ warnings(obj) := {f |
 
 _what := {"containers": "container", "initContainers": "init container", "ephemeralContainers": "ephemeral container"}
 
-_images(obj) := [x |
+_images(obj, wanted) := [x |
 	some c in k8s.containers(obj)
-	img := images.parse(c.container.image)
+	ref := c.container.image
+	_may_be(wanted, ref)
+	img := images.parse(ref)
 	not images.matches_any(img, k8s.param(id, "exempt_images", []))
 	x := {"path": c.path, "field": c.field, "name": k8s.container_name(c.container), "img": img}
 ]
+
+# Cheap tests on the reference as written, so that only candidates are parsed (parsing is most of
+# this rule's cost). Skipped as tagged: something after an `@` (a digest), or after a `:` in the
+# last path segment (a tag; `app:`, `app@` and `app:@` have neither, and are parsed).
+_may_be("untagged", ref) if {
+	is_string(ref)
+	not regex.match(`@.|:[^/@]+@?$`, ref)
+}
+
+_may_be("placeholder", ref) if {
+	is_string(ref)
+	contains(ref, "${")
+}

@@ -29,6 +29,15 @@ test_tag_or_digest_passes if {
 	count(p.errors(deploy(concat("", ["nginx@sha256:", d64])))) == 0
 }
 
+test_empty_tag_or_digest_is_no_tag if {
+	every image in ["nginx:", "nginx@", "nginx:@", "registry.local:5000/app:"] {
+		paths(p.errors(deploy(image))) == {img_path}
+	}
+	every image in ["nginx:1@", "nginx@x", "nginx:@x", "a/b:c", "host:5000/a/b:c@"] {
+		count(p.errors(deploy(image))) == 0
+	}
+}
+
 test_placeholder_is_warning_not_error if {
 	obj := deploy("ghcr.io/org/app${SUFFIX}")
 	count(p.errors(obj)) == 0

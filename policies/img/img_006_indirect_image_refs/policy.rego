@@ -75,19 +75,27 @@ _img6_values_refs(obj) := [r |
 	obj.kind == "HelmRelease"
 	values := object.get(obj, ["spec", "values"], null)
 	is_object(values)
+	count(_img6_key_patterns) > 0
 	walk(values, [p, v])
-	count(p) > 0
-	_img6_image_key(p[count(p) - 1])
+
+	# Inlined, not a function: this runs for every node of the values.
+	n := count(p)
+	n > 0
+	key := p[n - 1]
+	is_string(key)
+	regex.match(_img6_key_regex, lower(key))
 	r := _img6_values_ref(array.concat(["spec", "values"], p), v)
 ]
 
-_img6_image_key(key) if {
-	is_string(key)
-	some pattern in k8s.param(id, "values_key_patterns", ["image$"])
-	is_string(pattern)
-	regex.is_valid(pattern)
-	regex.match(pattern, lower(key))
-}
+# The key patterns are checked and joined into one regex once per query (each in its own group,
+# so its anchors and flags stay its own): every key of every HelmRelease's values is matched.
+_img6_key_patterns := [p |
+	some p in k8s.param(id, "values_key_patterns", ["image$"])
+	is_string(p)
+	regex.is_valid(p)
+]
+
+_img6_key_regex := concat("|", [concat("", ["(?:", p, ")"]) | some p in _img6_key_patterns])
 
 _img6_values_ref(at, v) := r if {
 	is_string(v)

@@ -34,8 +34,11 @@ id := "META-001"
 deny contains f if some f in errors(input)
 
 errors(obj) := {f |
+	# Nothing is required unless configured: say so before reading the object.
+	specs := k8s.param(id, "required_labels", [])
+	count(specs) > 0
 	some base in meta_ext.metadata_paths(obj)
-	some f in meta_ext.required_key_findings(obj, base, "labels", k8s.param(id, "required_labels", []), _meta1_noun(obj, base))
+	some f in meta_ext.required_key_findings(obj, base, "labels", specs, _meta1_noun(obj, base))
 }
 
 _meta1_noun(obj, base) := concat("", [obj.kind, " '", k8s.name(obj), "'"]) if base == ["metadata"]

@@ -35,7 +35,9 @@ id := "META-002"
 warn contains f if some f in warnings(input)
 
 warnings(obj) := {f |
+	specs := k8s.param(id, "required_annotations", [])
+	count(specs) > 0
 	obj.kind in meta_ext.workload_kinds
 	noun := concat("", [obj.kind, " '", k8s.name(obj), "'"])
-	some f in meta_ext.required_key_findings(obj, ["metadata"], "annotations", k8s.param(id, "required_annotations", []), noun)
+	some f in meta_ext.required_key_findings(obj, ["metadata"], "annotations", specs, noun)
 }

@@ -55,24 +55,27 @@ warnings(obj) := {f |
 	f := {"msg": concat("", [obj.kind, " '", k8s.name(obj), "' has no metadata.namespace; kubegate could not tell whether a kustomization.yaml or Flux targetNamespace sets it"]), "path": ["metadata"]}
 }
 
+# Every document of a run reaches this rule: test the three fields at once before working out
+# which of them applies to obj.
 _meta3_default_findings(obj) := {f |
+	_meta3_mentions_default(obj)
 	some x in _meta3_namespace_fields(obj)
 	object.get(obj, x, null) == "default"
 	f := {"msg": concat("", [_meta3_noun(obj), " targets the default namespace"]), "path": x}
 }
 
-_meta3_noun(obj) := "kustomization.yaml" if _meta3_kustomize_file(obj)
+_meta3_mentions_default(obj) if obj.metadata.namespace == "default"
 
-_meta3_noun(obj) := concat("", [k8s.text(obj.kind), " '", k8s.name(obj), "'"]) if not _meta3_kustomize_file(obj)
+_meta3_mentions_default(obj) if obj.namespace == "default"
+
+_meta3_mentions_default(obj) if obj.spec.targetNamespace == "default"
+
+_meta3_noun(obj) := "kustomization.yaml" if _meta3_kustomize_file(obj)
+else := concat("", [k8s.text(obj.kind), " '", k8s.name(obj), "'"])
 
 _meta3_namespace_fields(obj) := [["namespace"]] if _meta3_kustomize_file(obj)
-
-_meta3_namespace_fields(obj) := [["metadata", "namespace"], ["spec", "targetNamespace"]] if _meta3_flux_kind(obj)
-
-_meta3_namespace_fields(obj) := [["metadata", "namespace"]] if {
-	not _meta3_kustomize_file(obj)
-	not _meta3_flux_kind(obj)
-}
+else := [["metadata", "namespace"], ["spec", "targetNamespace"]] if _meta3_flux_kind(obj)
+else := [["metadata", "namespace"]]
 
 _meta3_kustomize_file(obj) if startswith(k8s.text(object.get(obj, "apiVersion", "")), "kustomize.config.k8s.io/")
 
@@ -148,20 +151,9 @@ _meta3_structure_known if count(_meta3_flux_kustomizations) > 0
 
 # Scope of the kind: the built-in and Flux kinds, then CustomResourceDefinitions of the run.
 _meta3_scope(obj) := "Cluster" if obj.kind in _meta3_cluster_kinds
-
-_meta3_scope(obj) := "Namespaced" if obj.kind in _meta3_namespaced_kinds
-
-_meta3_scope(obj) := s if {
-	not obj.kind in _meta3_cluster_kinds
-	not obj.kind in _meta3_namespaced_kinds
-	s := _meta3_crd_scope(obj)
-}
-
-_meta3_scope(obj) := "Unknown" if {
-	not obj.kind in _meta3_cluster_kinds
-	not obj.kind in _meta3_namespaced_kinds
-	not _meta3_crd_scope(obj)
-}
+else := "Namespaced" if obj.kind in _meta3_namespaced_kinds
+else := s if s := _meta3_crd_scope(obj)
+else := "Unknown"
 
 _meta3_crd_scope(obj) := scope if {
 	scopes := object.get(_meta3_crd_scopes, k8s.text(obj.kind), set())

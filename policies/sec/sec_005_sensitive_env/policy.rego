@@ -89,11 +89,12 @@ _env_literals(obj) := [x |
 
 _configmap_literals(obj) := [x |
 	obj.kind == "ConfigMap"
-	values := object.get(obj, "data", {})
+	values := object.get(obj, "data", null)
 	is_object(values)
+	where := concat("", ["ConfigMap '", k8s.name(obj), "' key"])
 	some key
 	value := values[key]
-	x := {"where": concat("", ["ConfigMap '", k8s.name(obj), "' key"]), "name": key, "value": value, "path": ["data", key]}
+	x := {"where": where, "name": key, "value": value, "path": ["data", key]}
 ]
 
 # kustomize configMapGenerator literals ("NAME=value") end up in a ConfigMap too.
@@ -125,14 +126,35 @@ _sensitive(_, value) if {
 	contains(value, "PRIVATE KEY-")
 }
 
+# The name first: most keys and variables are not sensitive, and that is one regex away.
 _sensitive(name, value) if {
+	is_string(name)
+	lname := lower(name)
+	_name_matches(lname)
+	not regex.match(`_(file|path|dir)$`, lname)
 	is_string(value)
 	trim_space(value) != ""
 	not _reference(value)
-	is_string(name)
-	not regex.match(`_(file|path|dir)$`, lower(name))
-	some pattern in k8s.param(id, "name_patterns", default_patterns)
-	regex.match(pattern, lower(name))
+}
+
+_name_patterns := k8s.param(id, "name_patterns", default_patterns)
+
+# All patterns as one regex (each in its own group, so its anchors and flags stay its own), built
+# once per query: a ConfigMap key is then matched once rather than once per pattern. Only when
+# every pattern is valid on its own; otherwise the loop below reports the bad one as before.
+_name_regex := concat("|", [concat("", ["(?:", p, ")"]) | some p in _name_patterns]) if {
+	count(_name_patterns) > 0
+	every p in _name_patterns {
+		regex.is_valid(p)
+	}
+}
+
+_name_matches(lname) if regex.match(_name_regex, lname)
+
+_name_matches(lname) if {
+	not _name_regex
+	some pattern in _name_patterns
+	regex.match(pattern, lname)
 }
 
 # A value made only of `${VAR}` (Flux postBuild substitution, possibly from a Secret) or
