@@ -33,6 +33,9 @@ deny contains f if some f in errors(input)
 errors(obj) := {f |
 	not k8s.name(obj) in k8s.param(id, "allowed_roles", [])
 	some x in rbac.rules(obj)
+
+	# A PolicyRule on none of the resources any grant names matches no grant: one test for most.
+	rbac.resources_match(rbac.field(x.rule, "resources"), _resources)
 	n := rbac.normalized(x.rule)
 	some what
 	grant := _grants[what]
@@ -42,6 +45,8 @@ errors(obj) := {f |
 		"path": x.path,
 	}
 }
+
+_resources := {r | some g in _grants; some r in g.resources}
 
 _grants := {
 	"escalate or bind on roles (privilege escalation)": {

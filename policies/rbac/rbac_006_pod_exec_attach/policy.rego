@@ -40,9 +40,9 @@ deny contains f if some f in errors(input)
 
 warn contains f if some f in warnings(input)
 
-errors(obj) := _grant_findings(obj, _interactive)
+errors(obj) := _grant_findings(obj, _interactive, _interactive_resources)
 
-warnings(obj) := _grant_findings(obj, _workload_creation)
+warnings(obj) := _grant_findings(obj, _workload_creation, _workload_creation_resources)
 
 # A shell in a running pod: exec/attach (GET was enough for kubectl before 1.30's websockets
 # switch and still is for websocket clients) or an ephemeral debug container.
@@ -62,10 +62,18 @@ _workload_creation := {
 }
 
 # One finding per PolicyRule, naming everything it grants (a `*` rule would otherwise repeat).
-_grant_findings(obj, grants) := {f |
+# Every resource a grant set names: a PolicyRule that matches none of them matches no grant of the
+# set (resources_match holds for a union when it holds for a part), and most rules of a fleet are
+# dismissed by this one test.
+_interactive_resources := {r | some g in _interactive; some r in g.resources}
+
+_workload_creation_resources := {r | some g in _workload_creation; some r in g.resources}
+
+_grant_findings(obj, grants, resources) := {f |
 	rbac_ext.rbac_api(obj)
 	not k8s.name(obj) in k8s.param(id, "allowed_roles", [])
 	some x in rbac.rules(obj)
+	rbac.resources_match(rbac.field(x.rule, "resources"), resources)
 	n := rbac.normalized(x.rule)
 	whats := [what |
 		some what
