@@ -30,7 +30,7 @@ from linter.yamlload import compose, guards, locate
 from linter.yamlload.construct import Budget, Builder, BuildError, Note
 
 # Parallel parsing pays only when there is enough to parse to amortise worker start-up and pickling.
-PARALLEL_MIN_BYTES = 4 * 1024 * 1024
+PARALLEL_MIN_BYTES = 256 * 1024
 PARALLEL_MIN_FILES = 8
 
 
