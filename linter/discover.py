@@ -7,6 +7,7 @@ well, so a pre-commit hook and a full run agree on what is excluded.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -29,9 +30,15 @@ def display_path(path: Path, cwd: Path) -> str:
     if text.startswith(base):
         return text[len(base):]
     try:
-        return path.resolve().relative_to(cwd.resolve()).as_posix()
+        return path.resolve().relative_to(_resolved(cwd)).as_posix()
     except ValueError:
         return text
+
+
+@functools.lru_cache(maxsize=8)
+def _resolved(cwd: Path) -> Path:
+    """A tree outside the cwd takes the slow path above for every file: resolve the cwd once."""
+    return cwd.resolve()
 
 
 class _Ignore:
