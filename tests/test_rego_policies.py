@@ -292,3 +292,22 @@ def test_policy_workers(monkeypatch: pytest.MonkeyPatch, count: int, jobs: str, 
     want = expected if expected is not None else max(1, min(os.cpu_count() or 1, 4, count // 200))
     assert _parallel_workers("regorus", count) == want
     assert _parallel_workers("opa", count) == 1
+
+
+def test_worker_shares_balance_rules_not_documents() -> None:
+    """A fleet that alternates a heavy kind and a light one: interleaving gives one worker every
+    heavy document; the shares must split the work (rules called) instead, each once and in order."""
+    from linter.rego.policies import Target, balanced_shares
+
+    def target(i: int, kinds: tuple[str, ...] | None) -> Target:
+        return Target(f"p{i}", ("p", str(i)), "deny", f"X-{i:03d}", None, "p.rego", kinds=kinds)
+
+    targets = [target(i, ("Deployment",)) for i in range(20)] + [target(20, ("Service",)), target(21, None)]
+    docs = [Document("a.yaml", i, {"kind": "Deployment" if i % 2 == 0 else "Service"}, Span(1, 1, 1, 1))
+            for i in range(40)]
+    shares = balanced_shares(targets, docs, 2)
+    assert sorted(i for share in shares for i in share) == list(range(40))
+    assert all(share == sorted(share) for share in shares)
+    heavy = [sum(1 for i in share if i % 2 == 0) for share in shares]
+    assert heavy == [10, 10]
+    assert balanced_shares(targets, docs, 1) == [list(range(40))]

@@ -118,7 +118,7 @@ class PolicySet:
         from concurrent.futures import ProcessPoolExecutor
 
         global _FORKED
-        shares = [list(range(w, len(documents), workers)) for w in range(workers)]
+        shares = balanced_shares(targets, documents, workers)
         _FORKED = (self.engine_name, self.modules_for(targets, dispatch), wrapper_module(targets), data,
                    [batch_input(targets, [documents[i].obj for i in share], dispatch, shared=_shared(data))
                     for share in shares])
@@ -298,6 +298,28 @@ def _evaluate_share(index: int) -> Any:
     engine.add_policy(WRAPPER_FILE, wrapper)
     engine.set_data(data)
     return engine.eval_query(_BATCH_QUERY, inputs[index])
+
+
+def balanced_shares(targets: Sequence[Target], documents: Sequence[Document], workers: int) -> list[list[int]]:
+    """Document indexes for each worker, balanced by the number of rules each document is called
+    with (a Deployment meets ~30, a Service 3): the run waits for the slowest worker, and an
+    interleaved split left them 10-25% apart on a generated fleet. Greedy, heaviest first; each
+    share keeps document order."""
+    import heapq
+
+    free = sum(1 for t in targets if t.kinds is None)
+    per_kind: dict[Any, int] = {}
+    for target in targets:
+        for kind in target.kinds or ():
+            per_kind[kind] = per_kind.get(kind, 0) + 1
+    weights = [free + per_kind.get(_kind(d.obj), 0) + 1 for d in documents]
+    load = [(0, w) for w in range(workers)]
+    shares: list[list[int]] = [[] for _ in range(workers)]
+    for i in sorted(range(len(documents)), key=lambda i: -weights[i]):
+        total, w = heapq.heappop(load)
+        shares[w].append(i)
+        heapq.heappush(load, (total + weights[i], w))
+    return [sorted(share) for share in shares]
 
 
 def _kind(obj: Any) -> Any:
