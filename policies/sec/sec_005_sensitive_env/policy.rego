@@ -144,9 +144,7 @@ _name_patterns := k8s.param(id, "name_patterns", default_patterns)
 # every pattern is valid on its own; otherwise the loop below reports the bad one as before.
 _name_regex := concat("|", [concat("", ["(?:", p, ")"]) | some p in _name_patterns]) if {
 	count(_name_patterns) > 0
-	every p in _name_patterns {
-		regex.is_valid(p)
-	}
+	count([p | some p in _name_patterns; not regex.is_valid(p)]) == 0
 }
 
 _name_matches(lname) if regex.match(_name_regex, lname)
