@@ -58,3 +58,13 @@ def test_harness_tiny_run_measures_kubegate(tmp_path: Path) -> None:
         True, 20, True)
     assert results[("kubegate", "precommit (1 file, 2 docs)")]["median_s"] is not None
     assert "| generated/20 | 20 |" in done.stdout
+
+
+def test_rules_profile_names_the_rules_that_ran(tmp_path: Path) -> None:
+    _generate_module().generate(tmp_path / "fleet", 40)
+    out = subprocess.run([sys.executable, str(BENCH / "rules.py"), "--runs", "1", "--top", "500", str(tmp_path / "fleet")],
+                         capture_output=True, text=True, timeout=300, check=True).stdout
+    rows = [line.split() for line in out.splitlines()[2:]]
+    assert {row[2] for row in rows} >= {"Deployment", "Role", "Kustomization"}
+    assert {"IMG-003", "RBAC-001", "WKL-001"} <= {row[4] for row in rows}
+    assert all(float(row[0]) >= 0 for row in rows)
