@@ -145,27 +145,26 @@ def _total_bytes(items: Sequence[tuple[Path, str]]) -> int:
 
 
 def _parse_parallel(items: Sequence[tuple[Path, str]], limits: Limits, jobs: int) -> list[_PlainFile] | None:
-    # Interleaved chunks balance big and small files; order is restored by index.
-    chunks = [list(range(i, len(items), jobs)) for i in range(jobs)]
-    payload = [([(str(items[i][0]), items[i][1]) for i in chunk], limits) for chunk in chunks]
-    # Imported here: process pools cost ~40 ms to import, and small runs never use them.
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
+    """This process parses one share and forked children the others (they inherit `items`).
+    Interleaved shares balance big and small files; order is restored by index."""
+    from linter.forking import WorkerError, can_fork, fork_map
 
-    out: list[_PlainFile | None] = [None] * len(items)
+    if not can_fork():
+        return None
+    shares = [list(range(i, len(items), jobs)) for i in range(jobs)]
+
+    def parse_share(k: int) -> list[_PlainFile]:
+        return [_parse_path(items[i][0], items[i][1], limits) for i in shares[k]]
+
     try:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for chunk, plains in zip(chunks, pool.map(_parse_chunk, payload)):
-                for i, plain in zip(chunk, plains):
-                    out[i] = plain
-    except (BrokenProcessPool, OSError):
+        parts = fork_map(parse_share, jobs)
+    except (WorkerError, OSError):
         return None  # no workers here (sandbox, resource limits): parse in-process instead
+    out: list[_PlainFile | None] = [None] * len(items)
+    for share, plains in zip(shares, parts):
+        for i, plain in zip(share, plains):
+            out[i] = plain
     return [p for p in out if p is not None] if all(p is not None for p in out) else None
-
-
-def _parse_chunk(payload: tuple[list[tuple[str, str]], Limits]) -> list[_PlainFile]:
-    files, limits = payload
-    return [_parse_path(Path(path), file, limits) for path, file in files]
 
 
 # --- parsing into plain data --------------------------------------------------------------------

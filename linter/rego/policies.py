@@ -109,13 +109,12 @@ class PolicySet:
 
     def _evaluate_parallel(self, targets: list[Target], documents: Sequence[Document], data: dict[str, Any],
                            workers: int, dispatch: bool) -> list[Problem]:
-        """Large batches on several cores: one engine per forked worker (engines cannot be shared),
-        each answering an interleaved share of the documents. Any worker failure fails the gate.
+        """Large batches on several cores: one engine per process (engines cannot be shared), each
+        answering a share of the documents; this process answers the first share, forked children
+        the others. Any worker failure fails the gate.
 
-        The workers inherit what they need from the fork instead of receiving it pickled, and the
-        parent builds no engine of its own: every engine holds a copy of `data`."""
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+        The children inherit what they need from the fork instead of receiving it pickled."""
+        from linter.forking import WorkerError, fork_map
 
         global _FORKED
         shares = balanced_shares(targets, documents, workers)
@@ -123,10 +122,11 @@ class PolicySet:
                    [batch_input(targets, [documents[i].obj for i in share], dispatch, shared=_shared(data))
                     for share in shares])
         try:
-            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-                answers = list(pool.map(_evaluate_share, range(workers)))
+            answers = fork_map(_evaluate_share, workers)
         except EngineError:
             raise
+        except WorkerError as exc:
+            raise EngineError(f"policy engine {self.engine_name}: {exc}") from None
         except Exception as exc:  # noqa: BLE001 - a broken worker must be a red gate, never a pass
             raise EngineError(f"policy engine {self.engine_name}: a worker process failed "
                               f"({exc.__class__.__name__})") from None
@@ -278,9 +278,9 @@ def _parallel_workers(engine: str, count: int) -> int:
         return 1
     if count > PARALLEL_MAX_DOCUMENTS and not jobs:
         return 1
-    import multiprocessing
+    from linter.forking import can_fork
 
-    if "fork" not in multiprocessing.get_all_start_methods():
+    if not can_fork():
         return 1
     return min(int(jobs or (os.cpu_count() or 1)), 4, count // 200) or 1
 
