@@ -229,21 +229,16 @@ def resolve(problems: Iterable[Problem], config: Config, rules: Mapping[str, Rul
 
     findings: dict[tuple[Any, ...], tuple[int, Finding]] = {}
     secrets_cache: dict[int, set[str]] = {}
-    current: str | None = None
-    touched: dict[int, Document] = {}
+    wanted: list[tuple[int, Problem, RuleInfo, Severity]] = []
     for index, problem in sorted(enumerate(problems), key=lambda item: item[1].file):
-        if problem.file != current:
-            _release(touched)
-            current = problem.file
-        if problem.doc is not None:
-            touched[id(problem.doc)] = problem.doc
         rule = _rule_for(problem, rules)
         if not is_selected(problem.rule_id, config) or _exempt(problem.rule_id, problem.doc, config):
             continue
         severity = _severity(problem, rule, config)
-        if severity is None:
-            continue
-        file, span, exact = _position(problem)
+        if severity is not None:
+            wanted.append((index, problem, rule, severity))
+    positions = _positions([problem for _i, problem, _r, _s in wanted])
+    for (index, problem, rule, severity), (file, span, exact) in zip(wanted, positions):
         if _file_ignored(problem.rule_id, file, config):
             continue
         doc = problem.doc
@@ -264,8 +259,59 @@ def resolve(problems: Iterable[Problem], config: Config, rules: Mapping[str, Rul
         key = (finding.rule_id, finding.file, finding.line, finding.column, finding.message)
         if key not in findings or index < findings[key][0]:
             findings[key] = (index, finding)
-    _release(touched)
     return sorted((f for _i, f in findings.values()), key=sort_key)
+
+
+# Below this many files to compose for positions, one process does it: forking costs ~2 ms a child.
+PARALLEL_POSITION_FILES = 64
+
+
+def _positions(problems: Sequence[Problem]) -> list[tuple[str, Span, bool]]:
+    """The position of each problem (given grouped by file). Composing a file's node trees again is
+    most of the cost, so with many files to compose the files are shared out over forked children."""
+    groups: list[list[int]] = []
+    for i, problem in enumerate(problems):
+        if groups and problems[groups[-1][0]].file == problem.file:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    from linter.forking import WorkerError, can_fork, fork_map
+
+    composing = sum(1 for g in groups if any(_composes(problems[i]) for i in g))
+    jobs = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1), 4)
+    if jobs > 1 and composing >= PARALLEL_POSITION_FILES and can_fork():
+        shares = [groups[k::jobs] for k in range(jobs)]
+        try:
+            parts = fork_map(lambda k: _positions_of(problems, shares[k]), jobs)
+        except (WorkerError, OSError):
+            parts = None  # no workers here: compose in this process
+        if parts is not None:
+            out: list[tuple[str, Span, bool] | None] = [None] * len(problems)
+            for share, part in zip(shares, parts):
+                for i, position in zip((i for g in share for i in g), part):
+                    out[i] = position
+            return [p for p in out if p is not None]
+    return _positions_of(problems, groups)
+
+
+def _composes(problem: Problem) -> bool:
+    doc = problem.doc
+    return problem.span is None and doc is not None and doc.locator is not None and bool(
+        problem.path or problem.key or doc.base_path)
+
+
+def _positions_of(problems: Sequence[Problem], groups: Sequence[Sequence[int]]) -> list[tuple[str, Span, bool]]:
+    """Positions file by file; each file's node trees are released once its last problem has one."""
+    out = []
+    touched: dict[int, Document] = {}
+    for group in groups:
+        for i in group:
+            problem = problems[i]
+            if problem.doc is not None:
+                touched[id(problem.doc)] = problem.doc
+            out.append(_position(problem))
+        _release(touched)
+    return out
 
 
 def _release(docs: dict[int, Document]) -> None:

@@ -127,3 +127,22 @@ def test_parallel_load_and_policies_answer_exactly_as_serial(tmp_path: Path,
 
     one = answers("1")
     assert one and answers("3") == one
+
+
+def test_positions_composed_in_children_are_the_positions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from linter import pipeline
+    from linter.cli import main
+
+    root = _fleet(tmp_path, 400)
+
+    def findings(threshold: int) -> list[dict[str, object]]:
+        monkeypatch.setattr(pipeline, "PARALLEL_POSITION_FILES", threshold)
+        out = tmp_path / f"out-{threshold}.json"
+        assert main(["check", "--no-render", "-q", "-f", "json", "-o", str(out), str(root)]) == 1
+        return json.loads(out.read_text())["findings"]
+
+    serial = findings(10**9)
+    assert len({f["file"] for f in serial if f["line"] > 1}) > 20  # many files composed
+    assert findings(1) == serial
