@@ -81,6 +81,7 @@ class _PlainFile:
     docs: list[_PlainDoc]
     problems: list[_PlainProblem]
     pure: bool = False  # positions must be recomposed with the pure-Python composer
+    inline_marks: bool = True  # the text holds `kubegate:` (an inline suppression may be there)
 
 
 def parser_info() -> dict[str, str]:
@@ -296,7 +297,7 @@ class _FileBuilder:
             obj = builder.build(root)
             if obj is not None:  # empty and comment-only documents are dropped silently
                 self._add(index, root, obj, builder.notes)
-        return _PlainFile(self.file, self.docs, self.problems, self.pure)
+        return _PlainFile(self.file, self.docs, self.problems, self.pure, "kubegate:" in self.text)
 
     def _add(self, index: int, root: Node, obj: Any, notes: list[Note]) -> None:
         items = _list_items(root, obj)
@@ -445,7 +446,7 @@ def _rebuild(plain: _PlainFile, source: _Source, limits: Limits) -> LoadResult:
     docs = [
         Document(plain.file, d.index, d.obj, Span(*d.span),
                  locator=_DocLocator(nodes, plain.file, d.index, Span(*d.span)),
-                 base_path=d.base_path, comments=d.comments)
+                 base_path=d.base_path, comments=d.comments, inline_marks=plain.inline_marks)
         for d in plain.docs
     ]
     problems = [

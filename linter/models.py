@@ -92,6 +92,9 @@ class Document:
     comments: list[dict[str, Any]] = field(default_factory=list)
     # Set when the document came from a renderer: the source file and document it was built from.
     origin: Document | None = None
+    # False when the loader saw no `kubegate:` in the file's text, so no inline suppression can
+    # apply to it (the suppression pass need not read the file again).
+    inline_marks: bool = True
 
     @property
     def kind(self) -> str:

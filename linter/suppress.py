@@ -283,7 +283,9 @@ def _inline_index(documents: Sequence[Document], findings: Sequence[Finding], sr
                   known: Collection[str] | None, state: _State) -> dict[tuple[str, int], set[str]]:
     """(file, line) -> rule ids suppressed there; invalid comments become CHG-005 and cover nothing."""
     read = src.read_text or _read_text_cwd
-    files = sorted({d.file for d in documents if d.origin is None} | {f.file for f in findings})
+    sources = [d for d in documents if d.origin is None]
+    unmarked = {d.file for d in sources if not d.inline_marks}  # the loader saw no `kubegate:` there
+    files = sorted(({d.file for d in sources} | {f.file for f in findings}) - unmarked)
     index: dict[tuple[str, int], set[str]] = {}
     for file in files:
         text = read(file)

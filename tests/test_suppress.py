@@ -174,3 +174,21 @@ def test_parse_inline(line: str, rules: tuple[str, ...], reason: str, comment_on
 @pytest.mark.parametrize("line", ["x: a#kubegate: ignore[A-1] no space before #", "x: 1 # nothing here"])
 def test_not_a_suppression(line: str) -> None:
     assert suppress.parse_inline(line, "f.yaml") == []
+
+
+def test_files_the_loader_saw_no_marker_in_are_not_read_again() -> None:
+    marked = load_bytes(MANIFEST.format(annotation="").encode(), "marked.yaml").documents
+    plain = load_bytes(MANIFEST.replace("# kubegate:", "#").format(annotation="").encode(), "plain.yaml").documents
+    assert [d.inline_marks for d in marked + plain] == [True, False]
+    read: list[str] = []
+
+    def reader(file: str) -> str | None:
+        read.append(file)
+        return MANIFEST if file == "marked.yaml" else None
+
+    sources = suppress.Sources(read_text=reader, known_rules=KNOWN)
+    findings = [finding("ORG-001", 9, file="marked.yaml"), finding("ORG-001", 9, file="plain.yaml"),
+                finding("ORG-001", 2, file="broken.yaml")]  # a file without documents is still read
+    kept, gone, _ = suppress.apply_suppressions(findings, marked + plain, Config(), today=TODAY, sources=sources)
+    assert sorted(read) == ["broken.yaml", "marked.yaml"]
+    assert [f.file for f in gone] == ["marked.yaml"] and [f.file for f in kept] == ["plain.yaml", "broken.yaml"]
