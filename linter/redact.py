@@ -108,13 +108,27 @@ def _walk(value: Any, found: set[str], depth: int) -> None:
         if isinstance(name, str) and _CREDENTIAL.search(name) and isinstance(value.get("value"), str):
             found.add(value["value"])
         for key, item in value.items():
-            if (isinstance(key, str) and isinstance(item, str) and _CREDENTIAL.search(key)
-                    and not _REFERENCE.search(key)):
-                found.add(item)
-            _walk(item, found, depth + 1)
+            if isinstance(item, str):
+                if isinstance(key, str) and _holds_credential(key):
+                    found.add(item)
+            elif isinstance(item, (dict, list)):
+                _walk(item, found, depth + 1)
     elif isinstance(value, list):
         for item in value:
-            _walk(item, found, depth + 1)
+            if isinstance(item, (dict, list)):
+                _walk(item, found, depth + 1)
+
+
+_KEY_VERDICTS: dict[str, bool] = {}  # the same few hundred keys recur in every document of a fleet
+
+
+def _holds_credential(key: str) -> bool:
+    verdict = _KEY_VERDICTS.get(key)
+    if verdict is None:
+        verdict = bool(_CREDENTIAL.search(key)) and not _REFERENCE.search(key)
+        if len(_KEY_VERDICTS) < 50_000:  # a hostile file of unique keys must not grow it unbounded
+            _KEY_VERDICTS[key] = verdict
+    return verdict
 
 
 def _b64decode(value: str) -> str | None:
