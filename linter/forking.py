@@ -29,6 +29,16 @@ def can_fork() -> bool:
     return hasattr(os, "fork")
 
 
+def cores(cap: int = 4) -> int:
+    """How many processes a stage may use: the usable CPUs (at most `cap`), or $KUBEGATE_JOBS when
+    set (`1`: everything in this process)."""
+    asked = os.environ.get("KUBEGATE_JOBS", "")
+    if asked.isdigit() and int(asked) > 0:
+        return int(asked)
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cpus, cap))
+
+
 def fork_map(fn: Callable[[int], T], count: int) -> list[T]:
     children: list[tuple[int, int]] = []  # (pid, read end)
     try:

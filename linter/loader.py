@@ -13,7 +13,6 @@ return plain picklable data and the parent attaches the locators.
 from __future__ import annotations
 
 import gc
-import os
 import stat
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -129,10 +128,12 @@ def load_many(items: Sequence[tuple[Path, str]], limits: Limits, jobs: int = 0) 
 def _jobs(items: Sequence[tuple[Path, str]], jobs: int) -> int:
     if jobs != 0:
         return max(1, jobs)
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    from linter.forking import cores
+
+    cpus = cores()
     if cpus < 2 or len(items) < PARALLEL_MIN_FILES:
         return 1
-    return min(cpus, 4) if _total_bytes(items) >= PARALLEL_MIN_BYTES else 1
+    return cpus if _total_bytes(items) >= PARALLEL_MIN_BYTES else 1
 
 
 def _total_bytes(items: Sequence[tuple[Path, str]]) -> int:

@@ -263,7 +263,10 @@ def resolve(problems: Iterable[Problem], config: Config, rules: Mapping[str, Rul
 
 
 # Below this many files to compose for positions, one process does it: forking costs ~2 ms a child.
+# Above the maximum too: a child forked from a process that holds 100k documents counts that memory
+# again in the process tree (the policy stage stops forking at 20k documents for the same reason).
 PARALLEL_POSITION_FILES = 64
+PARALLEL_POSITION_MAX_FILES = 10_000
 
 
 def _positions(problems: Sequence[Problem]) -> list[tuple[str, Span, bool]]:
@@ -275,11 +278,11 @@ def _positions(problems: Sequence[Problem]) -> list[tuple[str, Span, bool]]:
             groups[-1].append(i)
         else:
             groups.append([i])
-    from linter.forking import WorkerError, can_fork, fork_map
+    from linter.forking import WorkerError, can_fork, cores, fork_map
 
     composing = sum(1 for g in groups if any(_composes(problems[i]) for i in g))
-    jobs = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1), 4)
-    if jobs > 1 and composing >= PARALLEL_POSITION_FILES and can_fork():
+    jobs = cores()
+    if jobs > 1 and PARALLEL_POSITION_FILES <= composing <= PARALLEL_POSITION_MAX_FILES and can_fork():
         shares = [groups[k::jobs] for k in range(jobs)]
         try:
             parts = fork_map(lambda k: _positions_of(problems, shares[k]), jobs)

@@ -146,3 +146,12 @@ def test_positions_composed_in_children_are_the_positions(tmp_path: Path, monkey
     serial = findings(10**9)
     assert len({f["file"] for f in serial if f["line"] > 1}) > 20  # many files composed
     assert findings(1) == serial
+
+
+@pytest.mark.parametrize("asked, expected", [("1", 1), ("3", 3), ("", None), ("zero", None), ("0", None)])
+def test_cores_honours_kubegate_jobs(monkeypatch: pytest.MonkeyPatch, asked: str, expected: int | None) -> None:
+    from linter.forking import cores
+
+    monkeypatch.setenv("KUBEGATE_JOBS", asked)
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    assert cores() == (expected if expected is not None else max(1, min(cpus, 4)))
