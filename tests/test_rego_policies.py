@@ -311,3 +311,32 @@ def test_worker_shares_balance_rules_not_documents() -> None:
     heavy = [sum(1 for i in share if i % 2 == 0) for share in shares]
     assert heavy == [10, 10]
     assert balanced_shares(targets, docs, 1) == [list(range(40))]
+
+
+def test_kubegate_data_indexes_markers_by_kind_and_name() -> None:
+    from linter.loader import load_bytes
+    from linter.pipeline import classify, kubegate_data
+
+    text = b"""apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: apps}
+spec:
+  template:
+    spec:
+      containers:
+        - name: a
+          image: ghcr.io/org/web:1.0.0 # {"$imagepolicy": "flux-system:web"}
+        - name: b
+          image: ghcr.io/org/b:1.0.0 # {"$imagepolicy": "flux-system:b:tag"}
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: web}
+"""
+    docs = load_bytes(text, "web.yaml").documents
+    for doc in docs:
+        classify(doc)
+    data = kubegate_data(docs, docs)
+    index = data["comment_index"]
+    assert set(index) == {"Deployment/web"}
+    assert [data["comments"][i]["marker"] for i in index["Deployment/web"]] == ["flux-system:web", "flux-system:b"]

@@ -64,6 +64,24 @@ comments := c if {
 	is_array(c)
 } else := []
 
+# comments_named(kind, name): the run's markers on documents of that kind and name. O(1) through
+# data.kubegate.comment_index ("Kind/name" -> indexes into comments) when kubegate gives it: scanning
+# every marker for every document made IMG-007 quadratic in the fleet. Without the index (conftest,
+# unit tests), a scan.
+comments_named(kind, name) := cs if {
+	index := data.kubegate.comment_index
+	is_object(index)
+	cs := [c |
+		some i in object.get(index, concat("/", [k8s.text(kind), k8s.text(name)]), [])
+		c := comments[i]
+	]
+} else := [c |
+	some c in comments
+	is_object(c)
+	c.kind == kind
+	c.name == name
+]
+
 # source_files(obj): files of the raw resources with obj's kind and name whose namespace is obj's
 # or unset (kustomize or Flux may add the namespace later). Several files when overlays repeat it.
 # None for a nameless object (a kustomization.yaml): kind and name cannot tell its file from the

@@ -42,7 +42,7 @@ _img7_marker_findings(obj) := {f |
 # The run's markers that sit in this object: same kind and name, a compatible namespace, and the
 # marked field exists here (a base and its overlay may share an identity).
 _img7_markers(obj) := [c |
-	some c in img_ext.comments
+	some c in img_ext.comments_named(obj.kind, k8s.name(obj))
 	is_object(c)
 	c.kind == obj.kind
 	c.name == k8s.name(obj)

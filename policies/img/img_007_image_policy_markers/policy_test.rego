@@ -104,3 +104,16 @@ test_wiring if {
 		with input.spec as {"filterTags": {"pattern": "^latest$"}}
 	img7_paths(w) == {["spec", "filterTags", "pattern"]}
 }
+
+test_comment_index_finds_the_same_markers if {
+	# kubegate gives data.kubegate.comment_index; without it (conftest) the list is scanned.
+	res := img7_resources
+	other := {"file": "apps/x.yaml", "kind": "Deployment", "namespace": "apps", "name": "other", "path": img7_image_path, "line": 3, "marker": "bad", "field": ""}
+	cs := array.concat([other], img7_marker("flux-system:nope", ""))
+	index := {"Deployment/other": [0], "Deployment/web": [1]}
+	scanned := p.warnings(img7_deploy) with data.kubegate.comments as cs with data.kubegate.resources as res
+	indexed := p.warnings(img7_deploy) with data.kubegate.comments as cs with data.kubegate.resources as res
+		with data.kubegate.comment_index as index
+	img7_paths(scanned) == {img7_image_path}
+	indexed == scanned
+}
