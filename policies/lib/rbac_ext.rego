@@ -83,11 +83,20 @@ _rx_null_as_empty(s) := s if s != null
 # aggregated_roles(role): the ClusterRoles of the run that role's aggregationRule selects (the
 # controller never aggregates a role into itself).
 aggregated_roles(role) := [other |
-	some other in k8s.resources
-	other.kind == "ClusterRole"
+	# Selectors first: most ClusterRoles aggregate nothing, and must not cost a scan of the run.
+	selectors := cluster_role_selectors(role)
+	count(selectors) > 0
+	some other in _cluster_roles
 	k8s.name(other) != k8s.name(role)
-	some s in cluster_role_selectors(role)
+	some s in selectors
 	selector_matches(s.selector, metadata_labels(other))
+]
+
+# The run's ClusterRoles, listed once per query.
+_cluster_roles := [r |
+	some r in k8s.resources
+	is_object(r)
+	r.kind == "ClusterRole"
 ]
 
 # effective_rules(role): the role's own rules plus, for an aggregated ClusterRole, every rule of
