@@ -28,11 +28,7 @@ effective(c, key) := {"value": v, "path": array.concat(c.path, ["securityContext
 	own := security_context(c.container)
 	v := own[key]
 	v != null
-}
-
-effective(c, key) := {"value": v, "path": array.concat(c.pod_path, ["securityContext", key])} if {
-	own := security_context(c.container)
-	not sets(own, key)
+} else := {"value": v, "path": array.concat(c.pod_path, ["securityContext", key])} if {
 	pod := security_context(c.pod)
 	v := pod[key]
 	v != null
