@@ -35,6 +35,11 @@ def display_path(path: Path, cwd: Path) -> str:
         return text
 
 
+def _lexical(path: Path, cwd: Path) -> str:
+    text, base = path.as_posix(), cwd.as_posix().rstrip("/") + "/"
+    return text[len(base):] if text.startswith(base) else text
+
+
 @functools.lru_cache(maxsize=8)
 def _resolved(cwd: Path) -> Path:
     """A tree outside the cwd takes the slow path above for every file: resolve the cwd once."""
@@ -96,7 +101,9 @@ def discover(paths: Sequence[str], cwd: Path, root: Path, exclude: Sequence[str]
         for file in found:
             if file not in seen:
                 seen.add(file)
-                yield Target(file, display_path(file, cwd))
+                # Every path here is resolved up to its last component (the top was resolved and the
+                # walk does not follow directory links): only a symlinked file needs resolving again.
+                yield Target(file, display_path(file, cwd) if file.is_symlink() else _lexical(file, cwd))
 
 
 def _walk(top: Path, ignore: _Ignore) -> Iterator[Path]:

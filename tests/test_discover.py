@@ -45,3 +45,18 @@ def test_explicit_file_with_other_suffix_is_checked_and_deduplicated(tmp_path: P
 def test_missing_path_raises(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         _found(tmp_path, ["nope.yaml"])
+
+
+def test_display_paths_outside_the_cwd_and_through_links(tmp_path: Path) -> None:
+    repo, outside = tmp_path / "repo", tmp_path / "outside"
+    write(repo, "apps/app.yaml", "a: 1\n")
+    write(outside, "plain.yaml", "a: 1\n")
+    write(tmp_path / "elsewhere", "far.yaml", "a: 1\n")
+    (outside / "into-repo.yaml").symlink_to(repo / "apps" / "app.yaml")
+    (outside / "far.yaml").symlink_to(tmp_path / "elsewhere" / "far.yaml")
+    shown = {t.path.name: t.display for t in discover([str(outside)], repo, outside, ())}
+    assert shown == {
+        "plain.yaml": (outside / "plain.yaml").as_posix(),  # outside the cwd: as given
+        "into-repo.yaml": "apps/app.yaml",  # a link into the cwd: relative to it
+        "far.yaml": (outside / "far.yaml").as_posix(),  # a link elsewhere: as given
+    }
