@@ -51,19 +51,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = []
     kinds = Counter(d.kind for d in inputs)
     for kind, count in kinds.most_common():
-        engine.set_input_json(json.dumps({"docs": [d.obj for d in inputs if d.kind == kind]}))
+        docs = [d.obj for d in inputs if d.kind == kind]
         for target in policies.targets:
             if target.kinds is not None and kind not in target.kinds:
                 continue
             call = (f"{rego_ref([*target.path, target.direct])}(d)" if target.direct
                     else f"{rego_ref([*target.path, target.rule])} with input as d")
             query = f"[x | some d in input.docs; x := {call}]"
+            # Rules over the whole run (tables, indexes) are computed once per query, as in a real run;
+            # the first document alone measures that share, the rest what each document adds.
+            engine.set_input_json(json.dumps({"docs": docs[:1]}))
+            once = min(_timed(engine, query) for _ in range(args.runs))
+            engine.set_input_json(json.dumps({"docs": docs}))
             best = min(_timed(engine, query) for _ in range(args.runs))
-            rows.append((best, kind, count, target.rule_id, target.rule))
-    print(f"{len(inputs)} documents; {sum(r[0] for r in rows) * 1000:.0f} ms of engine time in all")
-    print(f"{'total ms':>9} {'us/doc':>8}  {'kind':<24} {'docs':>5}  rule")
-    for best, kind, count, rule_id, rule in sorted(rows, reverse=True)[:args.top]:
-        print(f"{best * 1000:9.1f} {best * 1e6 / count:8.1f}  {kind:<24} {count:5}  {rule_id} {rule}")
+            each = (best - once) / (count - 1) if count > 1 else once
+            rows.append((best, kind, count, target.rule_id, target.rule, once, max(each, 0.0)))
+    print(f"{len(inputs)} documents; {sum(r[0] for r in rows) * 1000:.0f} ms of engine time in all "
+          "(each row is its own query, so per-query work is counted once per row)")
+    print(f"{'total ms':>9} {'1st doc ms':>10} {'us/doc':>8}  {'kind':<24} {'docs':>5}  rule")
+    for best, kind, count, rule_id, rule, once, each in sorted(rows, reverse=True)[:args.top]:
+        print(f"{best * 1000:9.1f} {once * 1000:10.2f} {each * 1e6:8.1f}  {kind:<24} {count:5}  {rule_id} {rule}")
     return 0
 
 

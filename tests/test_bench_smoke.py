@@ -65,6 +65,6 @@ def test_rules_profile_names_the_rules_that_ran(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, str(BENCH / "rules.py"), "--runs", "1", "--top", "500", str(tmp_path / "fleet")],
                          capture_output=True, text=True, timeout=300, check=True).stdout
     rows = [line.split() for line in out.splitlines()[2:]]
-    assert {row[2] for row in rows} >= {"Deployment", "Role", "Kustomization"}
-    assert {"IMG-003", "RBAC-001", "WKL-001"} <= {row[4] for row in rows}
-    assert all(float(row[0]) >= 0 for row in rows)
+    assert {row[3] for row in rows} >= {"Deployment", "Role", "Kustomization"}
+    assert {"IMG-003", "RBAC-001", "WKL-001"} <= {row[5] for row in rows}
+    assert all(float(row[0]) >= 0 and float(row[1]) >= 0 for row in rows)

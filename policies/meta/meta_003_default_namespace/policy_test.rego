@@ -68,6 +68,24 @@ test_crd_scope_from_the_run if {
 	count(p.warnings({"kind": "Widget", "metadata": {"name": "x"}})) == 1 with data.kubegate.resources as res with data.kubegate.sources as srcs
 }
 
+test_crds_that_disagree_on_a_scope_leave_it_unknown if {
+	# Two API groups may both define a kind; when their scopes differ, the scope is unknown.
+	res := [
+		{"kind": "CustomResourceDefinition", "spec": {"scope": "Cluster", "names": {"kind": "Policy"}}},
+		{"kind": "CustomResourceDefinition", "spec": {"scope": "Namespaced", "names": {"kind": "Policy"}}},
+		{"kind": "CustomResourceDefinition", "spec": {"scope": "Namespaced", "names": {"kind": "Backup"}}},
+		{"kind": "CustomResourceDefinition", "spec": {"scope": "Namespaced", "names": {"kind": "Backup"}}},
+	]
+	srcs := [
+		{"kind": "Policy", "namespace": "", "name": "x", "file": "infra/policy.yaml"},
+		{"kind": "Backup", "namespace": "", "name": "x", "file": "infra/backup.yaml"},
+		meta3_kust("apps/"),
+	]
+	count(p.errors({"kind": "Policy", "metadata": {"name": "x"}})) == 0 with data.kubegate.resources as res with data.kubegate.sources as srcs
+	count(p.warnings({"kind": "Policy", "metadata": {"name": "x"}})) == 1 with data.kubegate.resources as res with data.kubegate.sources as srcs
+	meta3_paths(p.errors({"kind": "Backup", "metadata": {"name": "x"}})) == {["metadata"]} with data.kubegate.resources as res with data.kubegate.sources as srcs
+}
+
 test_covered_by_kustomization_yaml_above if {
 	srcs := [meta3_src("apps/team-a/base/cfg.yaml"), meta3_kust("apps/team-a/")]
 	count(p.errors(meta3_cm({}))) == 0 with data.kubegate.sources as srcs
