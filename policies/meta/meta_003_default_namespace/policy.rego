@@ -40,18 +40,18 @@ warn contains f if some f in warnings(input)
 errors(obj) := _meta3_default_findings(obj) | {f |
 	_meta3_unset(obj)
 	_meta3_scope(obj) == "Namespaced"
-	files := img_ext.source_files(obj)
-	count(files) > 0
-	_meta3_structure_known
-	count(_meta3_covered_files(files)) == 0
+	_meta3_coverage(obj) == "none"
 	f := {"msg": concat("", [obj.kind, " '", k8s.name(obj), "' has no metadata.namespace and no kustomization.yaml or Flux Kustomization targetNamespace covers its file, so it lands in the default namespace"]), "path": ["metadata"]}
 }
 
 warnings(obj) := {f |
 	_meta3_unset(obj)
-	_meta3_scope(obj) != "Cluster"
-	not _meta3_known_covered(obj)
-	count(errors(obj)) == 0
+	scope := _meta3_scope(obj)
+	scope != "Cluster"
+	coverage := _meta3_coverage(obj)
+	coverage != "all"
+	not _meta3_is_error(scope, coverage)
+	count(_meta3_default_findings(obj)) == 0
 	f := {"msg": concat("", [obj.kind, " '", k8s.name(obj), "' has no metadata.namespace; kubegate could not tell whether a kustomization.yaml or Flux targetNamespace sets it"]), "path": ["metadata"]}
 }
 
@@ -95,10 +95,25 @@ _meta3_unset(obj) if {
 	obj.kind != "List"
 }
 
-_meta3_known_covered(obj) if {
+# How the files of obj are covered by something that sets the namespace: "all" of them, "none"
+# (and the run shows kustomizations, so none would be seen), or "unknown" (no file known, some
+# covered, or no structure to judge by). Finding the files is most of this rule's cost: once a call.
+_meta3_coverage(obj) := _meta3_coverage_of(count(files), count(_meta3_covered_files(files))) if {
 	files := img_ext.source_files(obj)
-	count(files) > 0
-	count(_meta3_covered_files(files)) == count(files)
+}
+
+_meta3_coverage_of(n, covered) := "all" if {
+	n > 0
+	covered == n
+} else := "none" if {
+	n > 0
+	covered == 0
+	_meta3_structure_known
+} else := "unknown"
+
+_meta3_is_error(scope, coverage) if {
+	scope == "Namespaced"
+	coverage == "none"
 }
 
 # (A comprehension, not `every`: regopy 1.5.2 fails on `every` over a local set here.)
