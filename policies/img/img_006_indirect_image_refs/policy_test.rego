@@ -81,6 +81,19 @@ test_values_key_patterns if {
 	img6_paths(p.warnings(img6_hr(values))) == {["spec", "values", "container"]} with data.params as bad
 }
 
+test_plain_word_patterns_and_regexes_agree if {
+	# One plain `word$` pattern takes the suffix test, anything else the regex; same answers.
+	values := {"image": "nginx", "sidecarImage": "busybox", "imageTag": "x", "IMAGE": "redis", "notes": "image"}
+	want := {["spec", "values", "image"], ["spec", "values", "sidecarImage"], ["spec", "values", "IMAGE"]}
+	word := {"IMG-006": {"values_key_patterns": ["image$"]}}
+	regex := {"IMG-006": {"values_key_patterns": ["imag[e]$"]}}
+	two := {"IMG-006": {"values_key_patterns": ["image$", "^nothing$"]}}
+	img6_paths(p.warnings(img6_hr(values))) == want
+	img6_paths(p.warnings(img6_hr(values))) == want with data.params as word
+	img6_paths(p.warnings(img6_hr(values))) == want with data.params as regex
+	img6_paths(p.warnings(img6_hr(values))) == want with data.params as two
+}
+
 test_other_kinds_ignored if {
 	count(p.warnings({"kind": "ConfigMap", "data": {"image": "nginx"}})) == 0
 	count(p.warnings({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "images": "junk"})) == 0
