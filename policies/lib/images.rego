@@ -47,18 +47,31 @@ parse(ref) := out if {
 # otherwise the registry is Docker Hub, whose one-segment names live under `library/`.
 _registry(parts) := [parts[0], concat("/", array.slice(parts, 1, count(parts)))] if {
 	count(parts) > 1
-	regex.match(`[.:]|^localhost$`, parts[0])
+	contains(replace(parts[0], ":", "."), ".") # a dot or a colon, without a regex (compiled per call)
+} else := [parts[0], concat("/", array.slice(parts, 1, count(parts)))] if {
+	count(parts) > 1
+	parts[0] == "localhost"
 } else := ["docker.io", concat("/", parts)] if {
 	count(parts) > 1
 } else := ["docker.io", concat("/", ["library", parts[0]])]
 
 # valid_digest(d): an algorithm-qualified digest of the right length.
-valid_digest(d) if regex.match(digest_pattern, d)
+# (The prefix first: an engine compiles a regex on every call, and most references have no digest.)
+valid_digest(d) if {
+	startswith(d, "sha256:")
+	regex.match(digest_pattern, d)
+}
 
-valid_digest(d) if regex.match(digest_pattern_512, d)
+valid_digest(d) if {
+	startswith(d, "sha512:")
+	regex.match(digest_pattern_512, d)
+}
 
 # pinned(img): the reference carries a valid digest, so the tag (if any) does not matter.
-pinned(img) if valid_digest(img.digest)
+pinned(img) if {
+	img.digest != ""
+	valid_digest(img.digest)
+}
 
 # matches(img, pattern): exact match of the reference as written or normalised; a pattern
 # ending in `/` or `*` is a prefix. `registry.example.com` therefore does not match

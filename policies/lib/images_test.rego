@@ -58,6 +58,14 @@ test_edge_spellings_parse_like_a_runtime if {
 	images.parse("team/app").repository == "team/app"
 }
 
+test_sha512_digest_pins if {
+	d128 := concat("", [d64, d64])
+	images.pinned(images.parse(concat("", ["nginx@sha512:", d128])))
+	not images.pinned(images.parse(concat("", ["nginx@sha512:", d64])))
+	not images.pinned(images.parse(concat("", ["nginx@sha256:", d128])))
+	not images.pinned(images.parse("nginx"))
+}
+
 test_placeholder_flagged if {
 	images.parse("ghcr.io/org/app:${TAG}").placeholder
 	not images.parse("ghcr.io/org/app:1").placeholder
