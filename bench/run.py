@@ -7,7 +7,12 @@ Tools run one after another, never in parallel (two shared cores). Each (tool, c
 untimed warm-up (it fills kubegate's schema cache and the page cache), then timed runs; the median
 is reported. A peer is skipped on a case when its time per document so far projects past --cap.
 
-Usage: python bench/run.py [--sizes 1000,10000,100000] [--runs 5] [--out results.json]
+`--baseline REV` adds kubegate as it was at a git revision (extracted with `git archive`, run with the
+same venv) as one more tool, so a change is measured as a ratio in the same run. A calibration loop
+(fixed pure-Python work) is timed before and after: these shared machines change speed from hour to
+hour, and its time tells how fast this one was.
+
+Usage: python bench/run.py [--sizes 1000,10000,100000] [--runs 5] [--out results.json] [--baseline REV]
        python bench/run.py --tiny    # 20 documents, one run, kubegate and kubernetes-validate only
 """
 
@@ -155,6 +160,37 @@ def kubegate_tool(schema_only: bool = False) -> Tool:
                 str(case.path)]
     name = "kubegate-schema-only" if schema_only else "kubegate"
     return Tool(name, _version([exe, "--version"]), argv, frozenset({0, 1}))
+
+
+def baseline_tool(rev: str, work: Path) -> Tool:
+    """kubegate at git revision `rev`, run from an extracted copy with this venv's dependencies."""
+    sha = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", rev], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    root = work / f"baseline-{sha}"
+    if not root.exists():
+        root.mkdir(parents=True)
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", sha], capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(root)], input=archive, check=True)
+        import compileall
+
+        compileall.compile_dir(str(root / "linter"), quiet=1)
+    prefix = ["env", f"PYTHONPATH={root}", sys.executable, "-m", "linter"]
+
+    def argv(case: Case, scratch: Path) -> list[str]:
+        return [*prefix, "check", "--no-render", "-q", "-f", "json", "-o", str(scratch / "kubegate.json"),
+                str(case.path)]
+    return Tool(f"kubegate@{sha}", _version([*prefix, "--version"]), argv, frozenset({0, 1}))
+
+
+def calibration_s(rounds: int = 3) -> float:
+    """Median time of a fixed pure-Python loop: how fast the machine was at that moment."""
+    times = []
+    for _ in range(rounds):
+        start, total = time.perf_counter(), 0
+        for i in range(5_000_000):
+            total += i
+        times.append(time.perf_counter() - start)
+    return round(statistics.median(times), 3)
 
 
 def checkov_tool() -> Tool | None:
@@ -438,23 +474,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     env = {**os.environ, "KUBEGATE_CACHE_DIR": str(work / "cache"), "NO_COLOR": "1"}
     opts = Options(args.runs, args.cap, work, env, None if args.tiny else shutil.which("hyperfine"))
     tools = _tools(args)
+    if args.baseline:
+        tools.insert(2, baseline_tool(args.baseline, work))
     compile_bytecode()
+    calibration = {"before_s": calibration_s()}
     sizes = [20] if args.tiny else [int(s) for s in args.sizes.split(",") if s]
     cases = ([] if args.tiny or args.no_corpus else corpus_cases())
     cases += generated_cases(work, sizes) + [precommit_case(work)]
     print(f"tools: {', '.join(f'{t.name} ({t.version})' for t in tools)}", file=sys.stderr)
     results = run_all(tools, cases, opts, args.subject_cap)
+    calibration["after_s"] = calibration_s()
     extra: dict[str, Any] = {}
     if not args.tiny:
         extra = _extras(cases, results, work, env)
     peers = [t.name for t in tools if t.name != "kubegate"]
-    report = {"machine": machine(), "tools": {t.name: t.version for t in tools}, "absent": _absent(tools),
+    report = {"machine": machine(), "calibration": calibration, "tools": {t.name: t.version for t in tools}, "absent": _absent(tools),
               "cases": [c._asdict() | {"path": str(c.path)} for c in cases],
               "results": [asdict(r) for r in results], **extra}
     Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
     print(table(results, cases, peers))
     print()
     print(growth(results, cases))
+    print(f"\ncalibration (5M-step Python loop, median of 3): {json.dumps(calibration)}")
     for key, value in extra.items():
         print(f"\n{key}: {json.dumps(value)}")
     return 0
@@ -471,6 +512,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "kubegate-bench"))
     parser.add_argument("--out", default="bench-results.json", help="JSON results file")
     parser.add_argument("--tiny", action="store_true", help="smoke mode: 20 documents, one run, no Checkov")
+    parser.add_argument("--baseline", metavar="REV", help="also time kubegate at this git revision")
     args = parser.parse_args(argv)
     if args.tiny:
         args.runs, args.peers = 1, "kubernetes-validate"
