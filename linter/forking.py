@@ -14,7 +14,6 @@ threads that the children would need (the children only pickle and write).
 from __future__ import annotations
 
 import os
-import pickle
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -40,6 +39,8 @@ def cores(cap: int = 4) -> int:
 
 
 def fork_map(fn: Callable[[int], T], count: int) -> list[T]:
+    import pickle  # noqa: F401 - before forking, so that no child imports it again
+
     children: list[tuple[int, int]] = []  # (pid, read end)
     try:
         for index in range(1, count):
@@ -65,6 +66,8 @@ def fork_map(fn: Callable[[int], T], count: int) -> list[T]:
 
 
 def _child(fn: Callable[[int], Any], index: int, write: int) -> None:  # pragma: no cover - child only
+    import pickle
+
     try:
         try:
             payload = pickle.dumps((True, fn(index)), protocol=pickle.HIGHEST_PROTOCOL)
@@ -81,6 +84,8 @@ def _child(fn: Callable[[int], Any], index: int, write: int) -> None:  # pragma:
 
 
 def _collect(pid: int, read: int) -> Any:
+    import pickle  # not at the top: every run imports this module, few runs fork
+
     chunks = []
     try:
         while chunk := os.read(read, 1 << 20):

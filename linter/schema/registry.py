@@ -14,7 +14,6 @@ import importlib.util
 import json
 import os
 import re
-import tempfile
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -163,6 +162,8 @@ class DiskCache:
         tmp = ""
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
+            import tempfile  # only on a cache miss: it pulls in shutil, random, bz2, lzma
+
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(text)
