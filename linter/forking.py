@@ -28,12 +28,25 @@ def can_fork() -> bool:
     return hasattr(os, "fork")
 
 
+def asked_jobs() -> int | None:
+    """$KUBEGATE_JOBS as a number of processes; None when unset or empty. Anything else is a usage
+    error (exit 2), not a crash and not silently ignored."""
+    raw = os.environ.get("KUBEGATE_JOBS", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        from linter.models import ConfigError
+
+        raise ConfigError(f"KUBEGATE_JOBS must be a whole number of processes, 1 or more (it is {raw[:20]!r})")
+    return int(raw)
+
+
 def cores(cap: int = 4) -> int:
     """How many processes a stage may use: the usable CPUs (at most `cap`), or $KUBEGATE_JOBS when
     set (`1`: everything in this process)."""
-    asked = os.environ.get("KUBEGATE_JOBS", "")
-    if asked.isdigit() and int(asked) > 0:
-        return int(asked)
+    asked = asked_jobs()
+    if asked is not None:
+        return asked
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, min(cpus, cap))
 

@@ -148,10 +148,22 @@ def test_positions_composed_in_children_are_the_positions(tmp_path: Path, monkey
     assert findings(1) == serial
 
 
-@pytest.mark.parametrize("asked, expected", [("1", 1), ("3", 3), ("", None), ("zero", None), ("0", None)])
+@pytest.mark.parametrize("asked, expected", [("1", 1), ("3", 3), (" 2 ", 2), ("", None)])
 def test_cores_honours_kubegate_jobs(monkeypatch: pytest.MonkeyPatch, asked: str, expected: int | None) -> None:
     from linter.forking import cores
 
     monkeypatch.setenv("KUBEGATE_JOBS", asked)
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     assert cores() == (expected if expected is not None else max(1, min(cpus, 4)))
+
+
+@pytest.mark.parametrize("asked", ["auto", "0", "-1", "2.5"])
+def test_a_bad_kubegate_jobs_is_a_usage_error(tmp_path: Path, asked: str) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: b}\n")
+    done = subprocess.run([sys.executable, "-m", "linter", "check", "--no-render", str(tmp_path)],
+                          capture_output=True, text=True, env={**os.environ, "KUBEGATE_JOBS": asked}, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "KUBEGATE_JOBS must be a whole number" in done.stderr and "Traceback" not in done.stderr

@@ -273,16 +273,14 @@ PARALLEL_MAX_DOCUMENTS = 20_000
 
 
 def _parallel_workers(engine: str, count: int) -> int:
-    jobs = os.environ.get("KUBEGATE_JOBS", "")
-    if engine != "regorus" or count < PARALLEL_MIN_DOCUMENTS or jobs == "1":
-        return 1
-    if count > PARALLEL_MAX_DOCUMENTS and not jobs:
-        return 1
-    from linter.forking import can_fork
+    from linter.forking import asked_jobs, can_fork, cores
 
-    if not can_fork():
+    asked = asked_jobs()
+    if engine != "regorus" or count < PARALLEL_MIN_DOCUMENTS or asked == 1 or not can_fork():
         return 1
-    return min(int(jobs or (os.cpu_count() or 1)), 4, count // 200) or 1
+    if count > PARALLEL_MAX_DOCUMENTS and asked is None:
+        return 1
+    return max(1, min(cores(), count // 200))
 
 
 # What forked policy workers inherit: (engine, modules, wrapper, data, one batch input per worker).
