@@ -598,21 +598,23 @@ def kubegate_data(context: Sequence[Document], inputs: Sequence[Document]) -> di
 
 def _resource_index(resources: Sequence[Any]) -> dict[str, list[int]]:
     """"Kind/name" -> indexes into `resources`, keyed as lib.k8s.resources_named looks them up."""
-    index: dict[str, list[int]] = {}
-    for i, obj in enumerate(resources):
+    def name(obj: Any) -> Any:
         meta = obj.get("metadata")
-        name = meta.get("name") if isinstance(meta, dict) else None
-        index.setdefault(f"{_text(obj.get('kind'))}/{_text(name)}", []).append(i)
-    return index
+        return meta.get("name") if isinstance(meta, dict) else None
+    return _kind_name_index((obj.get("kind"), name(obj)) for obj in resources)
 
 
 def _comment_index(comments: Sequence[Mapping[str, Any]]) -> dict[str, list[int]]:
     """"Kind/name" -> indexes into `comments`: a rule finds a document's $imagepolicy markers in O(1),
     where scanning every marker of the run for every document was quadratic (20k documents with
     2k markers: 47 s of policy evaluation)."""
+    return _kind_name_index((c.get("kind"), c.get("name")) for c in comments)
+
+
+def _kind_name_index(keys: Iterable[tuple[Any, Any]]) -> dict[str, list[int]]:
     index: dict[str, list[int]] = {}
-    for i, comment in enumerate(comments):
-        index.setdefault(f"{_text(comment.get('kind'))}/{_text(comment.get('name'))}", []).append(i)
+    for i, (kind, name) in enumerate(keys):
+        index.setdefault(f"{_text(kind)}/{_text(name)}", []).append(i)
     return index
 
 
