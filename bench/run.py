@@ -4,8 +4,8 @@ Cases: every fleet in ../shared/corpus (when present), generated fleets (bench/g
 pre-commit case (one changed 2-document file, wall time including interpreter start-up). Peers:
 Checkov (from its own venv), kubernetes-validate's CLI, and kubeconform when a binary is on PATH.
 Tools run one after another, never in parallel (two shared cores). Each (tool, case) gets one
-untimed warm-up (it fills kubegate's schema cache and the page cache), then timed runs; the median
-is reported. A peer is skipped on a case when its time per document so far projects past --cap.
+untimed warm-up (it fills kubegate's schema cache and the page cache), then timed runs, interleaved
+across the tools so that the machine's drift in speed is shared by all; the median is reported. A peer is skipped on a case when its time per document so far projects past --cap.
 
 `--baseline REV` adds kubegate as it was at a git revision (extracted with `git archive`, run with the
 same venv) as one more tool, so a change is measured as a ratio in the same run. A calibration loop
@@ -275,38 +275,72 @@ class Options:
     hyperfine: str | None
 
 
-def measure(tool: Tool, case: Case, opts: Options, projected_s: float | None) -> Result:
+def warm_up(tool: Tool, case: Case, opts: Options, projected_s: float | None) -> tuple[Result, list[str] | None]:
+    """The untimed first run: fills caches, and tells whether the tool can take the case at all.
+    Returns the result so far and the command to time, or None when the tool is out of this case."""
     result = Result(tool.name, case.name)
     argv = tool.argv(case, opts.scratch)
     if argv is None:
         result.note = "cannot run in one invocation (argument list too long)"
-        return result
+        return result, None
     if projected_s is not None and projected_s > opts.cap_s:
         result.note = f"skipped: projected {projected_s:.0f} s > cap {opts.cap_s:.0f} s"
-        return result
+        return result, None
     timeout = opts.cap_s * 1.5
     warm = time_once(argv, opts.scratch / "out.txt", timeout, opts.env)
     result.warmup_s, result.exit_code = round(warm.wall_s, 3), warm.exit_code
     if warm.wall_s >= timeout:
         result.note = f"timeout: killed after {timeout:.0f} s"
-        return result
+        return result, None
     if warm.exit_code not in tool.ok_codes:
         result.note = f"failed: exit {warm.exit_code}: {_tail(opts.scratch / 'out.txt')}"
-        return result
+        return result, None
     if tool.partial and tool.partial in (opts.scratch / "out.txt").read_text(errors="replace"):
         result.note = "partial: stopped at the first file it could not parse"
-        return result
+        return result, None
+    return result, argv
+
+
+def measure_case(tools: Sequence[Tool], case: Case, opts: Options, caps: Sequence[float],
+                 projected: Sequence[float | None]) -> list[Result]:
+    """Every tool on one case, the timed runs interleaved (tool A, B, C, then B, C, A, ...): these
+    machines drift in speed over minutes, and timing one tool's runs after another's turned that
+    drift into a difference between the tools. Still one process at a time."""
+    started = [warm_up(tool, case, replace(opts, cap_s=cap), proj)
+               for tool, cap, proj in zip(tools, caps, projected)]
     if case.group == "precommit" and opts.hyperfine:
-        result.runs_s = hyperfine(opts.hyperfine, argv, max(opts.runs, 10), opts)
-    else:
-        samples = [time_once(argv, opts.scratch / "out.txt", timeout, opts.env)
-                   for _ in range(_runs_for(warm.wall_s, opts.runs))]
-        result.runs_s = [round(s.wall_s, 4) for s in samples]
-        result.max_rss_mb = round(max(s.max_rss_kb for s in samples) / 1024, 1)
+        for (result, argv), tool in zip(started, tools):
+            if argv is not None:
+                result.runs_s = hyperfine(opts.hyperfine, argv, max(opts.runs, 10), opts)
+                _finish(result, tool, [], opts)
+        return [r for r, _ in started]
+    wanted = [_runs_for(r.warmup_s or 0.0, opts.runs) if argv is not None else 0 for r, argv in started]
+    samples: list[list[Sample]] = [[] for _ in tools]
+    timings: list[dict[str, float] | None] = [None] * len(tools)
+    for round_no in range(max(wanted, default=0)):
+        order = list(range(len(tools)))
+        order = order[round_no % len(order):] + order[:round_no % len(order)]
+        for i in order:
+            result, argv = started[i]
+            if argv is None or len(samples[i]) >= wanted[i]:
+                continue
+            timeout = caps[i] * 1.5
+            samples[i].append(time_once(argv, opts.scratch / "out.txt", timeout, opts.env))
+            if tools[i].name.startswith("kubegate"):
+                timings[i] = _kubegate_timings(opts.scratch / "kubegate.json")
+    for i, (result, argv) in enumerate(started):
+        if argv is not None:
+            result.runs_s = [round(x.wall_s, 4) for x in samples[i]]
+            result.max_rss_mb = round(max(x.max_rss_kb for x in samples[i]) / 1024, 1)
+            _finish(result, tools[i], [], opts, timings[i])
+    return [r for r, _ in started]
+
+
+def _finish(result: Result, tool: Tool, _samples: Sequence[Sample], opts: Options,
+            timings: dict[str, float] | None = None) -> None:
     result.median_s = round(statistics.median(result.runs_s), 4)
     if tool.name.startswith("kubegate"):
-        result.timings_ms = _kubegate_timings(opts.scratch / "kubegate.json")
-    return result
+        result.timings_ms = timings if timings is not None else _kubegate_timings(opts.scratch / "kubegate.json")
 
 
 def _runs_for(warmup_s: float, runs: int) -> int:
@@ -345,19 +379,20 @@ def _tail(path: Path) -> str:
 
 
 def run_all(tools: Sequence[Tool], cases: Sequence[Case], opts: Options, subject_cap: float) -> list[Result]:
-    """Each case, each tool in turn; the growth measured so far projects the next size for the cap."""
+    """Each case, every tool (runs interleaved); the growth measured so far projects the next size
+    for the cap."""
     results: list[Result] = []
     seen: dict[str, list[tuple[int, float]]] = {}
     for case in cases:
-        for tool in tools:
-            # kubegate is the subject: it gets a longer cap than the peers.
-            cap = subject_cap if tool.name.startswith("kubegate") else opts.cap_s
-            projected = project(seen.get(tool.name, []), case.documents) if case.group == "generated" else None
-            result = measure(tool, case, replace(opts, cap_s=cap), projected)
+        # kubegate is the subject: it gets a longer cap than the peers.
+        caps = [subject_cap if tool.name.startswith("kubegate") else opts.cap_s for tool in tools]
+        projected = [project(seen.get(tool.name, []), case.documents) if case.group == "generated" else None
+                     for tool in tools]
+        for result in measure_case(tools, case, opts, caps, projected):
             results.append(result)
             _progress(result)
             if result.median_s and case.group == "generated":
-                seen.setdefault(tool.name, []).append((case.documents, result.median_s))
+                seen.setdefault(result.tool, []).append((case.documents, result.median_s))
     return results
 
 
