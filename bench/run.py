@@ -174,7 +174,13 @@ def baseline_tool(rev: str, work: Path) -> Tool:
         import compileall
 
         compileall.compile_dir(str(root / "linter"), quiet=1)
-    prefix = ["env", f"PYTHONPATH={root}", sys.executable, "-m", "linter"]
+    # -P: `-m` would put the working directory first on sys.path, and from a checkout that is
+    # today's linter/, not the revision's.
+    prefix = ["env", f"PYTHONPATH={root}", sys.executable, "-P", "-m", "linter"]
+    where = subprocess.run([*prefix[:3], "-P", "-c", "import linter; print(linter.__file__)"], capture_output=True,
+                           text=True, check=True, cwd=REPO).stdout.strip()
+    if not where.startswith(str(root)):
+        raise SystemExit(f"run.py: --baseline {rev} would import {where}, not the extracted copy")
 
     def argv(case: Case, scratch: Path) -> list[str]:
         return [*prefix, "check", "--no-render", "-q", "-f", "json", "-o", str(scratch / "kubegate.json"),
