@@ -318,7 +318,7 @@ def measure_case(tools: Sequence[Tool], case: Case, opts: Options, caps: Sequenc
         for (result, argv), tool in zip(started, tools):
             if argv is not None:
                 result.runs_s = hyperfine(opts.hyperfine, argv, max(opts.runs, 10), opts)
-                _finish(result, tool, [], opts)
+                _finish(result, tool, opts)
         return [r for r, _ in started]
     wanted = [_runs_for(r.warmup_s or 0.0, opts.runs) if argv is not None else 0 for r, argv in started]
     samples: list[list[Sample]] = [[] for _ in tools]
@@ -338,12 +338,11 @@ def measure_case(tools: Sequence[Tool], case: Case, opts: Options, caps: Sequenc
         if argv is not None:
             result.runs_s = [round(x.wall_s, 4) for x in samples[i]]
             result.max_rss_mb = round(max(x.max_rss_kb for x in samples[i]) / 1024, 1)
-            _finish(result, tools[i], [], opts, timings[i])
+            _finish(result, tools[i], opts, timings[i])
     return [r for r, _ in started]
 
 
-def _finish(result: Result, tool: Tool, _samples: Sequence[Sample], opts: Options,
-            timings: dict[str, float] | None = None) -> None:
+def _finish(result: Result, tool: Tool, opts: Options, timings: dict[str, float] | None = None) -> None:
     result.median_s = round(statistics.median(result.runs_s), 4)
     if tool.name.startswith("kubegate"):
         result.timings_ms = timings if timings is not None else _kubegate_timings(opts.scratch / "kubegate.json")

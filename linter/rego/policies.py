@@ -116,13 +116,13 @@ class PolicySet:
         The children inherit what they need from the fork instead of receiving it pickled."""
         from linter.forking import WorkerError, fork_map
 
-        global _FORKED
         shares = balanced_shares(targets, documents, workers)
-        _FORKED = (self.engine_name, self.modules_for(targets, dispatch), wrapper_module(targets), data,
-                   [batch_input(targets, [documents[i].obj for i in share], dispatch, shared=_shared(data))
-                    for share in shares])
+        modules, wrapper = self.modules_for(targets, dispatch), wrapper_module(targets)
+        inputs = [batch_input(targets, [documents[i].obj for i in share], dispatch, shared=_shared(data))
+                  for share in shares]
         try:
-            answers = fork_map(_evaluate_share, workers)
+            answers = fork_map(lambda k: _evaluate_share(self.engine_name, modules, wrapper, data, inputs[k]),
+                               workers)
         except EngineError:
             raise
         except WorkerError as exc:
@@ -130,8 +130,6 @@ class PolicySet:
         except Exception as exc:  # noqa: BLE001 - a broken worker must be a red gate, never a pass
             raise EngineError(f"policy engine {self.engine_name}: a worker process failed "
                               f"({exc.__class__.__name__})") from None
-        finally:
-            _FORKED = None
         problems: list[Problem] = []
         for share, answer in zip(shares, answers):
             problems.extend(self._problems(targets, answer, [documents[i] for i in share]))
@@ -283,19 +281,14 @@ def _parallel_workers(engine: str, count: int) -> int:
     return max(1, min(cores(), count // 200))
 
 
-# What forked policy workers inherit: (engine, modules, wrapper, data, one batch input per worker).
-_FORKED: tuple[str, dict[str, str], str, dict[str, Any], list[dict[str, Any]]] | None = None
-
-
-def _evaluate_share(index: int) -> Any:
-    assert _FORKED is not None, "policy worker started without its state"
-    engine_name, modules, wrapper, data, inputs = _FORKED
+def _evaluate_share(engine_name: str, modules: dict[str, str], wrapper: str, data: dict[str, Any],
+                    batch: dict[str, Any]) -> Any:
     engine = make_engine(engine_name)
     for filename, source in modules.items():
         engine.add_policy(filename, source)
     engine.add_policy(WRAPPER_FILE, wrapper)
     engine.set_data(data)
-    return engine.eval_query(_BATCH_QUERY, inputs[index])
+    return engine.eval_query(_BATCH_QUERY, batch)
 
 
 def balanced_shares(targets: Sequence[Target], documents: Sequence[Document], workers: int) -> list[list[int]]:
