@@ -91,9 +91,19 @@ def classify(doc: Document) -> Problem | None:
         return None
     api, kind = obj.get("apiVersion"), obj.get("kind")
     if _is_kustomize_config(path, api, kind):
+        # kustomize (and every stage after this one) needs string identity fields: a list or a
+        # mapping as `kind` is a malformed kustomization, reported here rather than crashing later.
+        bad = next((k for k, v in (("apiVersion", api), ("kind", kind)) if not isinstance(v, (str, type(None)))), "")
+        if bad:
+            doc.role, doc.skip_reason = "other", "malformed kustomization"
+            return Problem("YAML-008", f"kustomization whose {bad} is not a string", doc.file, "parse",
+                           doc=doc, path=(bad,))
         doc.role = "kustomize"
-        obj.setdefault("apiVersion", "kustomize.config.k8s.io/v1beta1")
-        obj.setdefault("kind", "Kustomization")
+        # kustomize reads a null `kind: ~` as an absent one: both get the defaults.
+        if obj.get("apiVersion") is None:
+            obj["apiVersion"] = "kustomize.config.k8s.io/v1beta1"
+        if obj.get("kind") is None:
+            obj["kind"] = "Kustomization"
         return None
     if isinstance(api, str) and isinstance(kind, str) and api and kind:
         doc.role = "resource"
