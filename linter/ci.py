@@ -101,9 +101,20 @@ class Context:
         return gitutil.show(self.root, self.merge_base, path) if path else None
 
     def read_head(self, path: str) -> bytes | None:
+        """A file of the head tree; never through a link out of it (linter.fence), never a FIFO or
+        device, and at most one byte past the size cap (the loader reports the rest)."""
+        from linter.fence import refusal
+        from linter.loader import Limits, read_capped
+
+        if not path:
+            return None
+        full = self.head_dir / path
         try:
-            return (self.head_dir / path).read_bytes() if path else None
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            if refusal(full, self.head_dir) or not full.is_file():
+                return None
+            with full.open("rb") as handle:
+                return read_capped(handle, Limits().max_file_bytes)
+        except OSError:
             return None
 
 
@@ -432,7 +443,7 @@ def _gate(ctx: Context, judge: Judge, stream: TextIO) -> CiOutcome:
         paths=targets, context_paths=_context_paths(ctx, targets), config=judge.config, cwd=ctx.head_dir,
         extra_data={"change": cs.to_data()},
         extra_checks=[lambda _docs: list(extra)], suppressions=False, render=ctx.args.render,
-        changed_files=frozenset(ctx.head_dir / t for t in targets), trusted_crds=base_crds,
+        changed_files=frozenset(ctx.head_dir / t for t in targets), trusted_crds=base_crds, fence=ctx.head_dir,
     ))
     findings, suppressed = result.findings, list(result.suppressed)
     if not ctx.args.disable_suppressions:
@@ -478,7 +489,8 @@ def _targets(ctx: Context, files: Sequence[ChangedFile]) -> list[str]:
     for changed in files:
         if changed.status == "deleted" or not changes.is_manifest_path(changed.path):
             continue
-        if not (ctx.head_dir / changed.path).is_file():
+        # A link is kept even when it is dangling or leaves the tree: the loader refuses it with a finding.
+        if not os.path.lexists(ctx.head_dir / changed.path) or (ctx.head_dir / changed.path).is_dir():
             continue
         if ctx.args.paths and not any(s is not None and (s in ("", ".") or changed.path == s or
                                                           changed.path.startswith(s.rstrip("/") + "/"))
@@ -560,7 +572,7 @@ def _write_baseline(ctx: Context, judge: Judge, stream: TextIO) -> CiOutcome:
 
     paths = ctx.args.paths or ["."]
     result = run_pipeline(RunRequest(paths=paths, config=judge.config, cwd=ctx.head_dir, suppressions=False,
-                                     render=ctx.args.render))
+                                     render=ctx.args.render, fence=ctx.head_dir))
     sources = replace(judge.sources, baseline=None, read_text=lambda f: _text(ctx.read_head(f)) or None,
                       known_rules=frozenset(result.rules))
     kept, _gone, _problems = suppress.apply_suppressions(result.findings, result.documents, judge.config,

@@ -24,6 +24,7 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 from ruamel.yaml.reader import ReaderError
 
+from linter.fence import refusal
 from linter.models import DocPath, Document, Location, Problem, Severity, Span, json_pointer
 from linter.yamlload import compose, guards, locate
 from linter.yamlload.construct import Budget, Builder, BuildError, Note
@@ -123,17 +124,19 @@ def read_capped(handle: BinaryIO, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
-def load_file(path: Path, file: str, limits: Limits = Limits()) -> LoadResult:
-    """`file` is the display path used in Documents and Problems."""
-    return _rebuild(_parse_path(path, file, limits), _Source(file, path=path), limits)
+def load_file(path: Path, file: str, limits: Limits = Limits(), fence: Path | None = None) -> LoadResult:
+    """`file` is the display path used in Documents and Problems; a symbolic link is followed only to
+    a file inside `fence` (see linter.fence)."""
+    return _rebuild(_parse_path(path, file, limits, fence), _Source(file, path=path), limits)
 
 
-def load_many(items: Sequence[tuple[Path, str]], limits: Limits, jobs: int = 0) -> LoadResult:
+def load_many(items: Sequence[tuple[Path, str]], limits: Limits, jobs: int = 0,
+              fence: Path | None = None) -> LoadResult:
     """Load (path, display path) pairs in order; parse in worker processes when it pays."""
     jobs = _jobs(items, jobs)
-    plains = _parse_parallel(items, limits, jobs) if jobs > 1 else None
+    plains = _parse_parallel(items, limits, jobs, fence) if jobs > 1 else None
     if plains is None:
-        plains = [_parse_path(path, file, limits) for path, file in items]
+        plains = [_parse_path(path, file, limits, fence) for path, file in items]
     result = LoadResult()
     for plain, (path, file) in zip(plains, items):
         one = _rebuild(plain, _Source(file, path=path), limits)
@@ -164,7 +167,8 @@ def _total_bytes(items: Sequence[tuple[Path, str]]) -> int:
     return total
 
 
-def _parse_parallel(items: Sequence[tuple[Path, str]], limits: Limits, jobs: int) -> list[_PlainFile] | None:
+def _parse_parallel(items: Sequence[tuple[Path, str]], limits: Limits, jobs: int,
+                    fence: Path | None) -> list[_PlainFile] | None:
     """This process parses one share and forked children the others (they inherit `items`).
     Interleaved shares balance big and small files; order is restored by index."""
     from linter.forking import WorkerError, can_fork, fork_map
@@ -174,7 +178,7 @@ def _parse_parallel(items: Sequence[tuple[Path, str]], limits: Limits, jobs: int
     shares = [list(range(i, len(items), jobs)) for i in range(jobs)]
 
     def parse_share(k: int) -> list[_PlainFile]:
-        return [_parse_path(items[i][0], items[i][1], limits) for i in shares[k]]
+        return [_parse_path(items[i][0], items[i][1], limits, fence) for i in shares[k]]
 
     try:
         parts = fork_map(parse_share, jobs)
@@ -188,7 +192,10 @@ def _parse_parallel(items: Sequence[tuple[Path, str]], limits: Limits, jobs: int
 
 
 # --- parsing into plain data --------------------------------------------------------------------
-def _parse_path(path: Path, file: str, limits: Limits) -> _PlainFile:
+def _parse_path(path: Path, file: str, limits: Limits, fence: Path | None = None) -> _PlainFile:
+    why = refusal(path, fence)
+    if why:
+        return _refused(file, "YAML-005", f"file not read: {why}")
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):

@@ -65,6 +65,9 @@ class RunRequest:
     # tree's versions so a change cannot loosen the schema that judges its own custom resources.
     trusted_crds: Mapping[str, Document] | None = None
     render: bool | None = None  # None: configuration decides (default on)
+    # Symbolic links are followed only to files under this directory (None: linter.fence decides from
+    # the configuration root; kubegate ci passes the head tree).
+    fence: Path | None = None
     suppressions: bool = True
     today: date | None = None
     progress: Progress | None = None
@@ -348,11 +351,11 @@ class _Loaded:
     files: int = 0
 
 
-def _load(targets: Sequence[Target], stdin: bytes | None, config: Config) -> _Loaded:
+def _load(targets: Sequence[Target], stdin: bytes | None, config: Config, fence: Path) -> _Loaded:
     from linter.loader import Limits, load_bytes, load_many
 
     limits = Limits(**config.limits)
-    result = load_many([(t.path, t.display) for t in targets], limits)
+    result = load_many([(t.path, t.display) for t in targets], limits, fence=fence)
     loaded = _Loaded(list(result.documents), list(result.problems), len(targets))
     if stdin is not None:
         extra = load_bytes(stdin, "-", limits)
@@ -444,8 +447,12 @@ def _run(req: RunRequest) -> RunResult:
     watch = Stopwatch()
     targets = _targets(req.paths, req.cwd, config)
     say(f"loading {len(targets)} files")
-    loaded = _load(targets, req.stdin, config)
-    context = _load(_targets(req.context_paths, req.cwd, config), None, config) if req.context_paths else _Loaded()
+    from linter.fence import fence_for
+
+    fence = req.fence or fence_for(config.root, req.cwd)
+    loaded = _load(targets, req.stdin, config, fence)
+    context = (_load(_targets(req.context_paths, req.cwd, config), None, config, fence) if req.context_paths
+               else _Loaded())
     watch.lap("load")
 
     problems: list[Problem] = list(loaded.problems)
@@ -501,7 +508,7 @@ def _run(req: RunRequest) -> RunResult:
     findings = resolve(problems, config, rules)
     suppressed: list[Finding] = []
     if req.suppressions:
-        findings, suppressed, more = _suppress(findings, loaded.documents, config, req.today, rules)
+        findings, suppressed, more = _suppress(findings, loaded.documents, config, req.today, rules, fence)
         findings = sorted([*findings, *resolve(more, config, rules)], key=sort_key)
     watch.lap("report")
 
@@ -633,10 +640,14 @@ def _text(value: Any) -> str:
 
 
 def _suppress(findings: list[Finding], docs: Sequence[Document], config: Config, today: date | None,
-              rules: Mapping[str, RuleInfo]) -> tuple[list[Finding], list[Finding], list[Problem]]:
-    from linter.suppress import apply_suppressions
+              rules: Mapping[str, RuleInfo], fence: Path) -> tuple[list[Finding], list[Finding], list[Problem]]:
+    from dataclasses import replace
 
-    return apply_suppressions(findings, docs, config, today=today or date.today(), known_rules=rules)
+    from linter.suppress import apply_suppressions, fenced_reader, sources_from_config
+
+    sources = replace(sources_from_config(config), read_text=fenced_reader(fence))
+    return apply_suppressions(findings, docs, config, today=today or date.today(), known_rules=rules,
+                              sources=sources)
 
 
 def _ref(doc: Document) -> ResourceRef:

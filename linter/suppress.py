@@ -231,6 +231,16 @@ def _read_file(path: Path) -> bytes | None:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
 
 
+def fenced_reader(fence: Path | None) -> TextReader:
+    """Reads a finding's file (relative to the cwd) for its inline comments, never through a link
+    that leaves `fence` (linter.fence): a refused link is a YAML-005 finding, its target is not read."""
+    from linter.fence import refusal
+
+    def read(file: str) -> str | None:
+        return None if refusal(Path(file), fence) else _read_text_cwd(file)
+    return read
+
+
 def _read_text_cwd(file: str) -> str | None:
     path = Path(file)
     try:
