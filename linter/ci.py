@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
 
-from linter import authority, changes, gitutil, suppress
+from linter import authority, changes, ci_suppressions, gitutil, suppress
 from linter.config import CONFIG_NAMES, Config
 from linter.gitutil import ChangedFile
 from linter.models import ConfigError, Document, Finding, Problem, Severity, Span
@@ -308,91 +308,6 @@ def _first_changed_line(old: bytes | None, new: bytes | None) -> int:
     return 1
 
 
-# --- CHG-003: suppressions the change adds ---------------------------------------------------------
-
-def added_suppressions(ctx: Context, judge: Judge, cs: changes.ChangeSet) -> list[Problem]:
-    problems: list[Problem] = []
-    for changed in cs.files:
-        if changed.status == "deleted" or not changes.is_manifest_path(changed.path):
-            continue
-        problems.extend(_added_inline(ctx, changed))
-    for rc in cs.resources:
-        problems.extend(_added_annotation(rc))
-    problems.extend(_added_exceptions(ctx, judge, cs.files))
-    return problems
-
-
-def _added_inline(ctx: Context, changed: ChangedFile) -> list[Problem]:
-    head = ctx.read_head(changed.path)
-    if head is None or b"kubegate:" not in head:
-        return []
-    old = ctx.read_base(changed.old_path)
-    before = Counter((i.rules, i.reason) for i in suppress.parse_inline(_text(old), changed.old_path))
-    out = []
-    for item in suppress.parse_inline(_text(head), changed.path):
-        if before[(item.rules, item.reason)] > 0:
-            before[(item.rules, item.reason)] -= 1
-            continue
-        rules = ", ".join(item.rules) or "?"
-        out.append(Problem("CHG-003", f"the change adds an inline suppression of {rules}",
-                           changed.path, "change", span=Span.point(item.line, item.column)))
-    return out
-
-
-def _text(data: bytes | None) -> str:
-    return data.decode("utf-8", "replace") if data else ""
-
-
-def _annotation(doc: Any) -> Any:
-    meta = doc.obj.get("metadata") if doc is not None and isinstance(doc.obj, dict) else None
-    notes = meta.get("annotations") if isinstance(meta, dict) else None
-    return notes.get(suppress.ANNOTATION) if isinstance(notes, dict) else None
-
-
-def _added_annotation(rc: changes.ResourceChange) -> list[Problem]:
-    new = _annotation(rc.head)
-    if new is None or new == _annotation(rc.base):
-        return []
-    assert rc.head is not None
-    rules, _reason = suppress.parse_annotation(new)
-    return [Problem("CHG-003", f"the change adds a {suppress.ANNOTATION} annotation for "
-                    f"{', '.join(rules) or '?'}", rc.head.file, "change", doc=rc.head,
-                    path=("metadata", "annotations", suppress.ANNOTATION))]
-
-
-def _added_exceptions(ctx: Context, judge: Judge, files: Sequence[ChangedFile]) -> list[Problem]:
-    name = judge.config.section("ci").get("exceptions_file")
-    if not name:
-        return []
-    rel = _join(judge.config_dir, name)
-    changed = next((c for c in files if c.path == rel and c.status != "deleted"), None)
-    if changed is None:
-        return []
-    base_keys = Counter(e.key for e in judge.sources.exceptions) if judge.trusted else Counter[Any]()
-    try:
-        head = suppress.load_exceptions(ctx.read_head(rel) or b"", rel)
-    except ConfigError as exc:  # the change's own copy is broken: CHG-002 already flags it
-        return [Problem("CHG-003", f"the change's exceptions file is invalid ({exc.__class__.__name__})", rel,
-                        "change", span=Span.point(exc.line or 1))]
-    out = []
-    for entry in head:
-        if base_keys[entry.key] > 0:
-            base_keys[entry.key] -= 1
-            continue
-        out.append(Problem("CHG-003", f"the change adds an exception for {entry.rule} on {entry.kind} "
-                           f"{entry.name}", rel, "change", span=Span.point(entry.line)))
-    return out
-
-
-def _restrict_added(problems: Iterable[Problem], restricted: Sequence[authority.Principal]) -> list[Problem]:
-    """A restricted principal may not add suppressions at all: each is also a CHG-001."""
-    if not restricted:
-        return []
-    who = restricted[0].name
-    return [replace(p, rule_id="CHG-001", message=f"{who} may not add suppressions: {p.message}",
-                    severity=None) for p in problems]
-
-
 # --- the run ----------------------------------------------------------------------------------------
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> CiOutcome:
@@ -431,9 +346,9 @@ def _gate(ctx: Context, judge: Judge, stream: TextIO) -> CiOutcome:
                                    gitutil.identities(ctx.root, ctx.merge_base, ctx.head), ctx.args.actor)
     extra = authority.check(cs, restricted)
     extra.extend(judge_changes(ctx, judge, files) if judge.trusted else [])
-    added = added_suppressions(ctx, judge, cs)
-    extra.extend(_restrict_added(added, restricted))
-    extra.extend(_with_severity(added, section.get("suppression_added_severity", "warning")))
+    added = ci_suppressions.added_suppressions(ctx, judge, cs)
+    extra.extend(ci_suppressions.restrict_added(added.problems, restricted))
+    extra.extend(_with_severity(added.problems, section.get("suppression_added_severity", "warning")))
 
     base_crds = _base_crds(cs) if judge.trusted else None
     if base_crds:
@@ -449,6 +364,7 @@ def _gate(ctx: Context, judge: Judge, stream: TextIO) -> CiOutcome:
     if not ctx.args.disable_suppressions:
         sources = replace(judge.sources, read_text=lambda f: _text(ctx.read_head(f)) or None,
                           known_rules=frozenset(result.rules))
+        sources = ci_suppressions.withhold(sources, added)
         findings, newly, more = suppress.apply_suppressions(findings, result.documents, judge.config,
                                                             today=_today(), sources=sources)
         suppressed.extend(newly)
@@ -474,6 +390,10 @@ def _crd_problems(cs: changes.ChangeSet) -> list[Problem]:
                     rc.head.file, "change", doc=rc.head)
             for rc in cs.resources
             if rc.kind == "CustomResourceDefinition" and rc.status != "added" and rc.head is not None]
+
+
+def _text(data: bytes | None) -> str:
+    return data.decode("utf-8", "replace") if data else ""
 
 
 def _with_severity(problems: Iterable[Problem], severity: str) -> list[Problem]:

@@ -482,9 +482,12 @@ def _run(req: RunRequest) -> RunResult:
         flux_result = flux.process(config.root, all_known, config.section("flux"), req.changed_files,
                                    render=True, cwd=req.cwd)
         rendered = flux_result.rendered
-        # Context files are loaded for CRDs and cross-resource data only: never report on them.
+        # Context files are loaded for CRDs and cross-resource data only: never report on them, except
+        # that a render failure is always reported: a change to an overlay fails the render of the
+        # (unchanged, context) Flux Kustomization that builds it, and could-not-check is never green.
         context_ids = {id(d) for d in context.documents}
-        problems.extend(p for p in flux_result.problems if id(p.doc) not in context_ids)
+        problems.extend(p for p in flux_result.problems
+                        if id(p.doc) not in context_ids or p.rule_id == "RENDER-001")
         flux_stats = flux_result.stats
         for doc in rendered:
             classify(doc)

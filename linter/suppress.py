@@ -79,6 +79,10 @@ class Sources:
     inline: bool = True  # comments and annotations in the checked files
     read_text: TextReader | None = None  # source text of a finding's file (default: relative to cwd)
     known_rules: Collection[str] | None = None
+    # Suppressions that exist but must not apply (kubegate ci: those the change itself added, see
+    # linter.ci_suppressions): rule ids by (file, line) of an inline comment, and by resource key.
+    withheld_inline: Mapping[tuple[str, int], Collection[str]] = field(default_factory=dict)
+    withheld_annotations: Mapping[tuple[str, ...], Collection[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -261,8 +265,10 @@ def apply_suppressions(findings: Sequence[Finding], documents: Sequence[Document
     src = sources if sources is not None else sources_from_config(config)
     known = known_rules if known_rules is not None else src.known_rules
     state = _State()
-    inline = _inline_index(documents, findings, src, known, state) if src.inline else {}
-    annotated = _annotation_index(documents, known, state) if src.inline else {}
+    inline = _withhold(_inline_index(documents, findings, src, known, state), src.withheld_inline) \
+        if src.inline else {}
+    annotated = _withhold(_annotation_index(documents, known, state), src.withheld_annotations) \
+        if src.inline else {}
     live = _live_exceptions(src.exceptions, today, state)
     budget = Counter(src.baseline or {})
     for f in findings:
@@ -271,6 +277,13 @@ def apply_suppressions(findings: Sequence[Finding], documents: Sequence[Document
         else:
             state.kept.append(f)
     return state.kept, state.suppressed, state.problems
+
+
+def _withhold(index: dict[Any, set[str]], withheld: Mapping[Any, Collection[str]]) -> dict[Any, set[str]]:
+    for key, rules in withheld.items():
+        if key in index:
+            index[key] -= set(rules)
+    return index
 
 
 def _suppressed(f: Finding, inline: Mapping[tuple[str, int], set[str]],
@@ -328,9 +341,9 @@ def _annotation_index(documents: Sequence[Document], known: Collection[str] | No
             state.problems.append(Problem("CHG-005", f"annotation {ANNOTATION} {problem}", doc.file, "change",
                                           doc=doc, path=("metadata", "annotations", ANNOTATION)))
             continue
-        index.setdefault(_doc_key(doc, doc.file), set()).update(rules)
+        index.setdefault(doc_key(doc, doc.file), set()).update(rules)
         if doc.origin is not None:
-            index.setdefault(_doc_key(doc, ""), set()).update(rules)
+            index.setdefault(doc_key(doc, ""), set()).update(rules)
     return index
 
 
@@ -373,7 +386,7 @@ def _group(api_version: str) -> str:
     return api_version.rsplit("/", 1)[0] if "/" in api_version else ""
 
 
-def _doc_key(doc: Document, file: str) -> tuple[str, ...]:
+def doc_key(doc: Document, file: str) -> tuple[str, ...]:
     return (file, _group(doc.api_version), doc.kind, doc.namespace, doc.name)
 
 
