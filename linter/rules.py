@@ -33,7 +33,8 @@ PARSE_RULES = [
        "The file contains template syntax such as Helm's `{{ }}`; it is not a manifest until rendered.",
        "Render it first (`helm template ...`) and check the output, or exclude the templates directory.", "parse"),
     _r("YAML-005", "encoding", E, "Unreadable file",
-       "The file is binary, not UTF-8, or could not be read.",
+       "The file is binary, not UTF-8, or could not be read: a FIFO or device, or a symbolic link that points "
+       "outside the checked repository or at nothing (never followed, whether named or found by a walk).",
        "Save the file as UTF-8 text, or exclude it.", "parse"),
     _r("YAML-006", "ambiguous-boolean", W, "Scalar read differently by YAML 1.1 and 1.2",
        "A plain scalar such as `yes`, `on`, `y` or `off` is a string in YAML 1.2 but a boolean to the "
