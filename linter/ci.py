@@ -96,6 +96,7 @@ class Context:
     merge_base: str
     head: str
     workdir: Path  # temporary directory for exports
+    max_bytes: int = 16 * 1024 * 1024  # the judge's limits.max_file_bytes, once the judge is built
 
     def read_base(self, path: str) -> bytes | None:
         return gitutil.show(self.root, self.merge_base, path) if path else None
@@ -104,7 +105,7 @@ class Context:
         """A file of the head tree; never through a link out of it (linter.fence), never a FIFO or
         device, and at most one byte past the size cap (the loader reports the rest)."""
         from linter.fence import refusal
-        from linter.loader import Limits, read_capped
+        from linter.loader import read_capped
 
         if not path:
             return None
@@ -113,7 +114,7 @@ class Context:
             if refusal(full, self.head_dir) or not full.is_file():
                 return None
             with full.open("rb") as handle:
-                return read_capped(handle, Limits().max_file_bytes)
+                return read_capped(handle, self.max_bytes)
         except OSError:
             return None
 
@@ -319,6 +320,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> CiOutcome:
     with tempfile.TemporaryDirectory(prefix="kubegate-ci-") as tmp:
         ctx = _context(args, root, cwd, Path(tmp))
         judge = build_judge(ctx)
+        from linter.loader import Limits
+
+        ctx.max_bytes = Limits(**judge.config.limits).max_file_bytes
         if args.write_baseline is not None:
             return _write_baseline(ctx, judge, stream)
         return _gate(ctx, judge, stream)

@@ -369,7 +369,10 @@ def cmd_graph(args: argparse.Namespace) -> int:
         targets = list(discover(args.paths, cwd, config.root, config.exclude))
     except FileNotFoundError as exc:
         raise ConfigError(f"no such file or directory: {exc.args[0]}") from None
-    loaded = load_many([(t.path, t.display) for t in targets], Limits(**config.limits))
+    from linter.fence import fence_for
+
+    loaded = load_many([(t.path, t.display) for t in targets], Limits(**config.limits),
+                       fence=fence_for(config.root, cwd))
     for doc in loaded.documents:
         classify(doc)
     graph = flux.build_graph(loaded.documents, config.root, cwd)

@@ -168,7 +168,7 @@ def _total_bytes(items: Sequence[tuple[Path, str]]) -> int:
 
 
 def _parse_parallel(items: Sequence[tuple[Path, str]], limits: Limits, jobs: int,
-                    fence: Path | None) -> list[_PlainFile] | None:
+                    fence: Path | None = None) -> list[_PlainFile] | None:
     """This process parses one share and forked children the others (they inherit `items`).
     Interleaved shares balance big and small files; order is restored by index."""
     from linter.forking import WorkerError, can_fork, fork_map
