@@ -140,7 +140,9 @@ def patch_files(docs: Sequence[Document], cwd: Path) -> set[str]:
 
 def _patch_entries(obj: Mapping[str, Any]) -> Iterable[str]:
     for key in ("patchesStrategicMerge", "patches", "patchesJson6902"):
-        for item in obj.get(key) or ():
+        items = obj.get(key)
+        # A list is the only shape kustomize accepts; anything else fails its render, not this stage.
+        for item in items if isinstance(items, list) else ():
             if isinstance(item, str) and "\n" not in item:
                 yield item  # patchesStrategicMerge: a path (or an inline patch, which has newlines)
             elif isinstance(item, dict) and isinstance(item.get("path"), str):

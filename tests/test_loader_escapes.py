@@ -141,3 +141,16 @@ def test_kustomization_api_version_mapping_is_positioned() -> None:
     issue = classify(doc)
     assert issue is not None and issue.rule_id == "YAML-008" and doc.role == "other"
     assert doc.locate(issue.path).span.line == 2
+
+
+@pytest.mark.parametrize("body", ["patches: 5", "patchesStrategicMerge: {a: 1}", "patchesJson6902: x",
+                                  "patches: [{path: [x]}, 5, null]", "resources: 5", "images: [{name: [x]}]"])
+def test_kustomization_fields_of_odd_types_never_crash(tmp_path: Path, body: str,
+                                                       capsys: pytest.CaptureFixture[str],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """`patches: 5` in a kustomization.yaml was a TypeError (exit 3) while looking for patch files."""
+    (tmp_path / "k").mkdir()
+    (tmp_path / "k" / "kustomization.yaml").write_text(body + "\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "--no-render", "--format", "json", "k"]) in (0, 1)
+    json.loads(capsys.readouterr().out)
