@@ -141,3 +141,26 @@ def test_node_bound_is_sound(text: str, limit: int) -> None:
         assert compose.exact_limits(text, guards.HARD_MAX_DEPTH, limit) is None
     except YAMLError:
         pass  # the parse stops at the error: what was counted before it was within the limit
+
+
+FLUX_KS = """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: apps, namespace: flux-system}
+spec:
+  interval: 10m
+  path: ./k
+  prune: true
+  sourceRef: {kind: GitRepository, name: flux-system}
+"""
+
+
+def test_deep_kustomization_under_a_flux_path_does_not_crash(tmp_path: Path) -> None:
+    """The Flux graph read a kustomization.yaml the loader had refused with ruamel's C loader directly:
+    40k nested brackets segfaulted the run (exit 139). Run in a child: a segfault here would end pytest."""
+    (tmp_path / "k").mkdir()
+    (tmp_path / "k" / "kustomization.yaml").write_text("resources: " + "[" * 40_000 + "]" * 40_000 + "\n")
+    (tmp_path / "flux.yaml").write_text(FLUX_KS)
+    code, out, _rss = _peak_rss(["check", "--format", "json", "."], tmp_path)  # the graph reads it to render
+    assert code == 1
+    assert ("YAML-003", "k/kustomization.yaml") in [(f["rule_id"], f["file"]) for f in json.loads(out)["findings"]]
