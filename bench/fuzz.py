@@ -119,7 +119,8 @@ def _set(obj: Any, path: tuple[Any, ...], value: Any) -> None:
 
 def _get(obj: Any, path: tuple[Any, ...]) -> Any:
     for step in path:
-        if isinstance(obj, dict) and step in obj or isinstance(obj, list) and isinstance(step, int) and step < len(obj):
+        if (isinstance(obj, dict) and step in obj
+                or isinstance(obj, list) and isinstance(step, int) and step < len(obj)):
             obj = obj[step]
         else:
             return None
@@ -220,8 +221,9 @@ def run_limited(cmd: Sequence[str], cwd: Path, timeout: float, max_as_mb: int) -
     env = {**os.environ, "PYTHONPATH": str(REPO), "KUBEGATE_NO_CACHE": "1"}
     env.pop("KUBEGATE_DEBUG", None)
     with open(err_path, "wb") as err, open(out_path, "wb") as out:
+        # preexec_fn is safe here: this harness runs no threads.
         proc = subprocess.Popen(list(cmd), cwd=cwd, stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=err, env=env, preexec_fn=limit)
+                                stderr=err, env=env, preexec_fn=limit)  # noqa: PLW1509
         deadline = time.monotonic() + timeout
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)

@@ -362,7 +362,8 @@ def _gate(ctx: Context, judge: Judge, stream: TextIO) -> CiOutcome:
         paths=targets, context_paths=_context_paths(ctx, targets), config=judge.config, cwd=ctx.head_dir,
         extra_data={"change": cs.to_data()},
         extra_checks=[lambda _docs: list(extra)], suppressions=False, render=ctx.args.render,
-        changed_files=frozenset(ctx.head_dir / t for t in targets), trusted_crds=base_crds, fence=ctx.head_dir,
+        changed_files=frozenset(ctx.head_dir / t for t in targets), trusted_crds=base_crds,
+        fence=ctx.head_dir,
     ))
     findings, suppressed = result.findings, list(result.suppressed)
     if not ctx.args.disable_suppressions:

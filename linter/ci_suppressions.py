@@ -92,8 +92,8 @@ def _added_inline(ctx: Context, changed: ChangedFile, added: Added) -> None:
         added.problems.append(Problem("CHG-003", f"the change adds an inline suppression of {rules}",
                                       changed.path, "change", span=Span.point(item.line, item.column)))
         for line in (item.line, item.line + 1) if item.comment_only else (item.line,):
-            added.inline[(changed.path, line)] = frozenset(item.rules) | added.inline.get((changed.path, line),
-                                                                                           frozenset())
+            where = (changed.path, line)
+            added.inline[where] = frozenset(item.rules) | added.inline.get(where, frozenset())
 
 
 def _documents(data: bytes | None, file: str) -> list[Document]:

@@ -136,7 +136,8 @@ def _walk(top: Path, ignore: _Ignore) -> Iterator[Path]:
             if entry.name in SKIP_DIRS or ignore.matches(path, True):
                 continue
             yield from _walk(path, ignore.copy())
-        elif path.suffix.lower() in MANIFEST_SUFFIXES and not _is_dir_link(entry) and not ignore.matches(path, False):
+        elif (path.suffix.lower() in MANIFEST_SUFFIXES and not _is_dir_link(entry)
+              and not ignore.matches(path, False)):
             # Not only regular files: a FIFO, a device, a dangling link or a link out of the tree is
             # yielded too, and the loader refuses it with a finding, as when it is named explicitly.
             yield path

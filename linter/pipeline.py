@@ -96,7 +96,8 @@ def classify(doc: Document) -> Problem | None:
     if _is_kustomize_config(path, api, kind):
         # kustomize (and every stage after this one) needs string identity fields: a list or a
         # mapping as `kind` is a malformed kustomization, reported here rather than crashing later.
-        bad = next((k for k, v in (("apiVersion", api), ("kind", kind)) if not isinstance(v, (str, type(None)))), "")
+        bad = next((k for k, v in (("apiVersion", api), ("kind", kind))
+                    if v is not None and not isinstance(v, str)), "")
         if bad:
             doc.role, doc.skip_reason = "other", "malformed kustomization"
             return Problem("YAML-008", f"kustomization whose {bad} is not a string", doc.file, "parse",

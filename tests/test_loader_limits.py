@@ -25,7 +25,8 @@ from tests.conftest import REPO
 MB = 1024 * 1024
 
 
-def _peak_rss(args: list[str], cwd: Path, stdin_path: str | None = None, timeout: float = 120) -> tuple[int, str, float]:
+def _peak_rss(args: list[str], cwd: Path, stdin_path: str | None = None,
+              timeout: float = 120) -> tuple[int, str, float]:
     """(exit code, stdout, peak RSS in MB) of `python -m linter ARGS`; the RSS is the child's own, from
     wait4 (RUSAGE_CHILDREN would be the maximum over every child this test process ever had)."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "KUBEGATE_NO_CACHE": "1"}
