@@ -374,8 +374,9 @@ class _FileBuilder:
 
 _WARNING_NOTES = frozenset({"YAML-006", "YAML-007"})
 _NOTE_MESSAGES = {
-    "YAML-009": "a \\u escape in the string at {where} is a lone UTF-16 surrogate, which is not a character: "
-                "Kubernetes rejects it (checked here with U+FFFD in its place)",
+    "YAML-009": "a \\u escape in the string at {where} is a lone UTF-16 surrogate, not a character: "
+                "Kubernetes' YAML decoder rejects it and a JSON decoder silently makes it U+FFFD "
+                "(checked here as U+FFFD)",
     "YAML-002": "duplicate mapping key {where}: Kubernetes rejects a mapping that repeats a key",
     "YAML-006": "{what} at {where} is a boolean to Kubernetes (YAML 1.1) but a string to YAML 1.2 "
                 "tools; quote it if you mean a string, or write true/false",
