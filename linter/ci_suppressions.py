@@ -35,7 +35,7 @@ class Added:
     """What a change adds: CHG-003 problems, and the new suppressions that must not apply."""
 
     problems: list[Problem] = field(default_factory=list)
-    inline: dict[tuple[str, int], frozenset[str]] = field(default_factory=dict)  # (file, line) -> rules
+    inline: set[tuple[str, int]] = field(default_factory=set)  # (file, line) of each new comment
     annotations: dict[tuple[str, ...], frozenset[str]] = field(default_factory=dict)  # resource -> rules
 
 
@@ -61,7 +61,8 @@ def added_suppressions(ctx: Context, judge: Judge, cs: changes.ChangeSet) -> Add
 
 def withhold(sources: suppress.Sources, added: Added) -> suppress.Sources:
     """`sources` without the suppressions the change added."""
-    return replace(sources, withheld_inline=dict(added.inline), withheld_annotations=dict(added.annotations))
+    return replace(sources, withheld_inline=frozenset(added.inline),
+                   withheld_annotations=dict(added.annotations))
 
 
 def restrict_added(problems: Iterable[Problem], restricted: Sequence[authority.Principal]) -> list[Problem]:
@@ -91,9 +92,7 @@ def _added_inline(ctx: Context, changed: ChangedFile, added: Added) -> None:
         rules = ", ".join(item.rules) or "?"
         added.problems.append(Problem("CHG-003", f"the change adds an inline suppression of {rules}",
                                       changed.path, "change", span=Span.point(item.line, item.column)))
-        for line in (item.line, item.line + 1) if item.comment_only else (item.line,):
-            where = (changed.path, line)
-            added.inline[where] = frozenset(item.rules) | added.inline.get(where, frozenset())
+        added.inline.add((changed.path, item.line))
 
 
 def _documents(data: bytes | None, file: str) -> list[Document]:

@@ -80,8 +80,8 @@ class Sources:
     read_text: TextReader | None = None  # source text of a finding's file (default: relative to cwd)
     known_rules: Collection[str] | None = None
     # Suppressions that exist but must not apply (kubegate ci: those the change itself added, see
-    # linter.ci_suppressions): rule ids by (file, line) of an inline comment, and by resource key.
-    withheld_inline: Mapping[tuple[str, int], Collection[str]] = field(default_factory=dict)
+    # linter.ci_suppressions): inline comments by their own (file, line), rule ids by resource key.
+    withheld_inline: Collection[tuple[str, int]] = frozenset()
     withheld_annotations: Mapping[tuple[str, ...], Collection[str]] = field(default_factory=dict)
 
 
@@ -265,8 +265,7 @@ def apply_suppressions(findings: Sequence[Finding], documents: Sequence[Document
     src = sources if sources is not None else sources_from_config(config)
     known = known_rules if known_rules is not None else src.known_rules
     state = _State()
-    inline = _withhold(_inline_index(documents, findings, src, known, state), src.withheld_inline) \
-        if src.inline else {}
+    inline = _inline_index(documents, findings, src, known, state) if src.inline else {}
     annotated = _withhold(_annotation_index(documents, known, state), src.withheld_annotations) \
         if src.inline else {}
     live = _live_exceptions(src.exceptions, today, state)
@@ -315,6 +314,8 @@ def _inline_index(documents: Sequence[Document], findings: Sequence[Finding], sr
         if text is None or "kubegate:" not in text:
             continue
         for item in parse_inline(text, file):
+            if (file, item.line) in src.withheld_inline:
+                continue  # it exists, and is reported elsewhere, but covers nothing (kubegate ci)
             problem = _invalid(item.rules, item.reason, known)
             if problem:
                 state.problems.append(Problem("CHG-005", f"inline suppression {problem}", file, "change",

@@ -176,3 +176,15 @@ def test_failed_render_is_never_green_in_ci_without_the_ci_variable(
     code, findings = gate(repo, monkeypatch, capsys)
     assert code == 1
     assert ("RENDER-001", "error", "clusters/prod/apps.yaml") in rows(findings)
+
+
+def test_a_new_comment_above_a_base_comment_withholds_only_itself(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    image = "image: registry.example.com/web:bad"
+    base = DEPLOY.format(tag="bad").replace(image, image + "  # kubegate: ignore[ORG-001] legacy, ticket 7")
+    repo = fleet(tmp_path, web=base)
+    # A new comment-only line above covers the same line: withholding it must not withhold the base's.
+    repo.commit({"apps/web.yaml": base.replace("          image:", "          # kubegate: ignore[ORG-001] dup\n"
+                                                                   "          image:")})
+    code, findings = gate(repo, monkeypatch, capsys, "--no-render")
+    assert (code, rows(findings)) == (0, [("CHG-003", "warning", "apps/web.yaml")])
