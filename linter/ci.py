@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
 
-from linter import authority, changes, gitutil, suppress
+from linter import authority, changes, ci_suppressions, gitutil, suppress
 from linter.config import CONFIG_NAMES, Config
 from linter.gitutil import ChangedFile
 from linter.models import ConfigError, Document, Finding, Problem, Severity, Span
@@ -96,14 +96,26 @@ class Context:
     merge_base: str
     head: str
     workdir: Path  # temporary directory for exports
+    max_bytes: int = 16 * 1024 * 1024  # the judge's limits.max_file_bytes, once the judge is built
 
     def read_base(self, path: str) -> bytes | None:
         return gitutil.show(self.root, self.merge_base, path) if path else None
 
     def read_head(self, path: str) -> bytes | None:
+        """A file of the head tree; never through a link out of it (linter.fence), never a FIFO or
+        device, and at most one byte past the size cap (the loader reports the rest)."""
+        from linter.fence import refusal
+        from linter.loader import read_capped
+
+        if not path:
+            return None
+        full = self.head_dir / path
         try:
-            return (self.head_dir / path).read_bytes() if path else None
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            if refusal(full, self.head_dir) or not full.is_file():
+                return None
+            with full.open("rb") as handle:
+                return read_capped(handle, self.max_bytes)
+        except OSError:
             return None
 
 
@@ -297,91 +309,6 @@ def _first_changed_line(old: bytes | None, new: bytes | None) -> int:
     return 1
 
 
-# --- CHG-003: suppressions the change adds ---------------------------------------------------------
-
-def added_suppressions(ctx: Context, judge: Judge, cs: changes.ChangeSet) -> list[Problem]:
-    problems: list[Problem] = []
-    for changed in cs.files:
-        if changed.status == "deleted" or not changes.is_manifest_path(changed.path):
-            continue
-        problems.extend(_added_inline(ctx, changed))
-    for rc in cs.resources:
-        problems.extend(_added_annotation(rc))
-    problems.extend(_added_exceptions(ctx, judge, cs.files))
-    return problems
-
-
-def _added_inline(ctx: Context, changed: ChangedFile) -> list[Problem]:
-    head = ctx.read_head(changed.path)
-    if head is None or b"kubegate:" not in head:
-        return []
-    old = ctx.read_base(changed.old_path)
-    before = Counter((i.rules, i.reason) for i in suppress.parse_inline(_text(old), changed.old_path))
-    out = []
-    for item in suppress.parse_inline(_text(head), changed.path):
-        if before[(item.rules, item.reason)] > 0:
-            before[(item.rules, item.reason)] -= 1
-            continue
-        rules = ", ".join(item.rules) or "?"
-        out.append(Problem("CHG-003", f"the change adds an inline suppression of {rules}",
-                           changed.path, "change", span=Span.point(item.line, item.column)))
-    return out
-
-
-def _text(data: bytes | None) -> str:
-    return data.decode("utf-8", "replace") if data else ""
-
-
-def _annotation(doc: Any) -> Any:
-    meta = doc.obj.get("metadata") if doc is not None and isinstance(doc.obj, dict) else None
-    notes = meta.get("annotations") if isinstance(meta, dict) else None
-    return notes.get(suppress.ANNOTATION) if isinstance(notes, dict) else None
-
-
-def _added_annotation(rc: changes.ResourceChange) -> list[Problem]:
-    new = _annotation(rc.head)
-    if new is None or new == _annotation(rc.base):
-        return []
-    assert rc.head is not None
-    rules, _reason = suppress.parse_annotation(new)
-    return [Problem("CHG-003", f"the change adds a {suppress.ANNOTATION} annotation for "
-                    f"{', '.join(rules) or '?'}", rc.head.file, "change", doc=rc.head,
-                    path=("metadata", "annotations", suppress.ANNOTATION))]
-
-
-def _added_exceptions(ctx: Context, judge: Judge, files: Sequence[ChangedFile]) -> list[Problem]:
-    name = judge.config.section("ci").get("exceptions_file")
-    if not name:
-        return []
-    rel = _join(judge.config_dir, name)
-    changed = next((c for c in files if c.path == rel and c.status != "deleted"), None)
-    if changed is None:
-        return []
-    base_keys = Counter(e.key for e in judge.sources.exceptions) if judge.trusted else Counter[Any]()
-    try:
-        head = suppress.load_exceptions(ctx.read_head(rel) or b"", rel)
-    except ConfigError as exc:  # the change's own copy is broken: CHG-002 already flags it
-        return [Problem("CHG-003", f"the change's exceptions file is invalid ({exc.__class__.__name__})", rel,
-                        "change", span=Span.point(exc.line or 1))]
-    out = []
-    for entry in head:
-        if base_keys[entry.key] > 0:
-            base_keys[entry.key] -= 1
-            continue
-        out.append(Problem("CHG-003", f"the change adds an exception for {entry.rule} on {entry.kind} "
-                           f"{entry.name}", rel, "change", span=Span.point(entry.line)))
-    return out
-
-
-def _restrict_added(problems: Iterable[Problem], restricted: Sequence[authority.Principal]) -> list[Problem]:
-    """A restricted principal may not add suppressions at all: each is also a CHG-001."""
-    if not restricted:
-        return []
-    who = restricted[0].name
-    return [replace(p, rule_id="CHG-001", message=f"{who} may not add suppressions: {p.message}",
-                    severity=None) for p in problems]
-
-
 # --- the run ----------------------------------------------------------------------------------------
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> CiOutcome:
@@ -393,6 +320,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> CiOutcome:
     with tempfile.TemporaryDirectory(prefix="kubegate-ci-") as tmp:
         ctx = _context(args, root, cwd, Path(tmp))
         judge = build_judge(ctx)
+        from linter.loader import Limits
+
+        ctx.max_bytes = Limits(**judge.config.limits).max_file_bytes
         if args.write_baseline is not None:
             return _write_baseline(ctx, judge, stream)
         return _gate(ctx, judge, stream)
@@ -420,9 +350,9 @@ def _gate(ctx: Context, judge: Judge, stream: TextIO) -> CiOutcome:
                                    gitutil.identities(ctx.root, ctx.merge_base, ctx.head), ctx.args.actor)
     extra = authority.check(cs, restricted)
     extra.extend(judge_changes(ctx, judge, files) if judge.trusted else [])
-    added = added_suppressions(ctx, judge, cs)
-    extra.extend(_restrict_added(added, restricted))
-    extra.extend(_with_severity(added, section.get("suppression_added_severity", "warning")))
+    added = ci_suppressions.added_suppressions(ctx, judge, cs)
+    extra.extend(ci_suppressions.restrict_added(added.problems, restricted))
+    extra.extend(_with_severity(added.problems, section.get("suppression_added_severity", "warning")))
 
     base_crds = _base_crds(cs) if judge.trusted else None
     if base_crds:
@@ -433,11 +363,13 @@ def _gate(ctx: Context, judge: Judge, stream: TextIO) -> CiOutcome:
         extra_data={"change": cs.to_data()},
         extra_checks=[lambda _docs: list(extra)], suppressions=False, render=ctx.args.render,
         changed_files=frozenset(ctx.head_dir / t for t in targets), trusted_crds=base_crds,
+        fence=ctx.head_dir,
     ))
     findings, suppressed = result.findings, list(result.suppressed)
     if not ctx.args.disable_suppressions:
         sources = replace(judge.sources, read_text=lambda f: _text(ctx.read_head(f)) or None,
                           known_rules=frozenset(result.rules))
+        sources = ci_suppressions.withhold(sources, added)
         findings, newly, more = suppress.apply_suppressions(findings, result.documents, judge.config,
                                                             today=_today(), sources=sources)
         suppressed.extend(newly)
@@ -465,6 +397,10 @@ def _crd_problems(cs: changes.ChangeSet) -> list[Problem]:
             if rc.kind == "CustomResourceDefinition" and rc.status != "added" and rc.head is not None]
 
 
+def _text(data: bytes | None) -> str:
+    return data.decode("utf-8", "replace") if data else ""
+
+
 def _with_severity(problems: Iterable[Problem], severity: str) -> list[Problem]:
     if severity == "off":
         return []
@@ -478,7 +414,8 @@ def _targets(ctx: Context, files: Sequence[ChangedFile]) -> list[str]:
     for changed in files:
         if changed.status == "deleted" or not changes.is_manifest_path(changed.path):
             continue
-        if not (ctx.head_dir / changed.path).is_file():
+        # A link is kept even when it is dangling or leaves the tree: the loader refuses it with a finding.
+        if not os.path.lexists(ctx.head_dir / changed.path) or (ctx.head_dir / changed.path).is_dir():
             continue
         if ctx.args.paths and not any(s is not None and (s in ("", ".") or changed.path == s or
                                                           changed.path.startswith(s.rstrip("/") + "/"))
@@ -560,7 +497,7 @@ def _write_baseline(ctx: Context, judge: Judge, stream: TextIO) -> CiOutcome:
 
     paths = ctx.args.paths or ["."]
     result = run_pipeline(RunRequest(paths=paths, config=judge.config, cwd=ctx.head_dir, suppressions=False,
-                                     render=ctx.args.render))
+                                     render=ctx.args.render, fence=ctx.head_dir))
     sources = replace(judge.sources, baseline=None, read_text=lambda f: _text(ctx.read_head(f)) or None,
                       known_rules=frozenset(result.rules))
     kept, _gone, _problems = suppress.apply_suppressions(result.findings, result.documents, judge.config,

@@ -283,7 +283,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     config = config_from_args(args, start)
     fmt = resolve_format(args.format)
     reporter = get_reporter(fmt)
-    stdin = sys.stdin.buffer.read() if "-" in paths else None
+    stdin = _read_stdin(config) if "-" in paths else None
     progress = make_progress(args, fmt)
     try:
         result = run(RunRequest(paths=paths, config=config, cwd=cwd, stdin=stdin, render=args.render,
@@ -300,6 +300,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         text = "".join(line + "\n" for line in text.splitlines()[:-1] if line)
     emit(text, args.output)
     return exit_code(result.findings, config.fail_level)
+
+
+def _read_stdin(config: Any) -> bytes:
+    """Standard input under the same size cap as a file: at most one byte past the limit is read, so
+    `kubegate check - < /dev/zero` ends in a YAML-003 finding instead of filling memory."""
+    from linter.loader import Limits, read_capped
+
+    return read_capped(sys.stdin.buffer, Limits(**config.limits).max_file_bytes)
 
 
 def cmd_ci(args: argparse.Namespace) -> int:
@@ -361,7 +369,10 @@ def cmd_graph(args: argparse.Namespace) -> int:
         targets = list(discover(args.paths, cwd, config.root, config.exclude))
     except FileNotFoundError as exc:
         raise ConfigError(f"no such file or directory: {exc.args[0]}") from None
-    loaded = load_many([(t.path, t.display) for t in targets], Limits(**config.limits))
+    from linter.fence import fence_for
+
+    loaded = load_many([(t.path, t.display) for t in targets], Limits(**config.limits),
+                       fence=fence_for(config.root, cwd))
     for doc in loaded.documents:
         classify(doc)
     graph = flux.build_graph(loaded.documents, config.root, cwd)

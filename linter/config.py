@@ -55,9 +55,9 @@ class Config:
 
 def find_config(start: Path) -> Path | None:
     """The nearest `.kubegate.yaml`, or pyproject.toml with [tool.kubegate], at or above `start`."""
-    here = start.resolve()
-    if here.is_file() or not here.exists():
-        here = here.parent
+    # A named file's own directory, not its link target's: a link out of the repository must not
+    # pull in the configuration (or the fence, linter.fence) of wherever it points.
+    here = start.resolve() if start.is_dir() else start.parent.resolve()
     for directory in (here, *here.parents):
         for name in CONFIG_NAMES:
             if (directory / name).is_file():
@@ -73,7 +73,7 @@ def find_config(start: Path) -> Path | None:
 def load_config(explicit: Path | None, start: Path) -> Config:
     path = explicit or find_config(start)
     if path is None:
-        return Config(root=start.resolve() if start.is_dir() else start.resolve().parent)
+        return Config(root=start.resolve() if start.is_dir() else start.parent.resolve())
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
     return parse_config_text(_read_text(path), str(path), root=path.resolve().parent,

@@ -2,7 +2,9 @@
 
 `.git` and other VCS folders are skipped, `.gitignore` files (nested ones too) are honoured, and the
 configured `exclude` patterns (gitignore syntax, relative to the config root) apply to explicit files as
-well, so a pre-commit hook and a full run agree on what is excluded.
+well, so a pre-commit hook and a full run agree on what is excluded. Every entry with a manifest suffix
+that is not a directory is yielded, FIFOs, devices and symbolic links included: whether it may be read
+is the loader's decision (linter.fence), the same whichever way the file was reached.
 """
 
 from __future__ import annotations
@@ -22,6 +24,14 @@ SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".v
 class Target:
     path: Path  # absolute
     display: str  # relative to cwd, forward slashes
+
+
+def _is_dir_link(entry: os.DirEntry[str]) -> bool:
+    """Directory links are not followed by the walk (a loop, or a tree outside the repository)."""
+    try:
+        return entry.is_symlink() and entry.is_dir()
+    except OSError:
+        return False
 
 
 def display_path(path: Path, cwd: Path) -> str:
@@ -91,11 +101,11 @@ def discover(paths: Sequence[str], cwd: Path, root: Path, exclude: Sequence[str]
     cwd = cwd.resolve()
     ignore = _Ignore(root.resolve(), exclude)
     for raw in paths:
-        path = (cwd / raw).resolve()
-        if not path.exists():
+        path = _explicit(cwd / raw)
+        if not os.path.lexists(path):
             raise FileNotFoundError(raw)
         if path.is_dir():
-            found: Iterable[Path] = _walk(path, ignore.copy())
+            found: Iterable[Path] = _walk(path.resolve(), ignore.copy())
         else:
             found = [] if ignore.matches(path, False) else [path]
         for file in found:
@@ -104,6 +114,14 @@ def discover(paths: Sequence[str], cwd: Path, root: Path, exclude: Sequence[str]
                 # Every path here is resolved up to its last component (the top was resolved and the
                 # walk does not follow directory links): only a symlinked file needs resolving again.
                 yield Target(file, display_path(file, cwd) if file.is_symlink() else _lexical(file, cwd))
+
+
+def _explicit(path: Path) -> Path:
+    """`path` with its directories resolved but not its last component: a named file that is a
+    symbolic link stays a link, so the loader applies the same fence to it as to a link the walk finds."""
+    if path.name in ("", ".", ".."):
+        return path.resolve()
+    return path.parent.resolve() / path.name
 
 
 def _walk(top: Path, ignore: _Ignore) -> Iterator[Path]:
@@ -118,5 +136,8 @@ def _walk(top: Path, ignore: _Ignore) -> Iterator[Path]:
             if entry.name in SKIP_DIRS or ignore.matches(path, True):
                 continue
             yield from _walk(path, ignore.copy())
-        elif entry.is_file() and path.suffix.lower() in MANIFEST_SUFFIXES and not ignore.matches(path, False):
+        elif (path.suffix.lower() in MANIFEST_SUFFIXES and not _is_dir_link(entry)
+              and not ignore.matches(path, False)):
+            # Not only regular files: a FIFO, a device, a dangling link or a link out of the tree is
+            # yielded too, and the loader refuses it with a finding, as when it is named explicitly.
             yield path

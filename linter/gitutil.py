@@ -12,6 +12,7 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from linter.models import ConfigError, EngineError
 
@@ -168,6 +169,20 @@ def export_tree(root: Path, ref: str, dest: Path) -> None:
     proc = _git(root, ["archive", "--format=tar", ref])
     with tarfile.open(fileobj=io.BytesIO(proc.stdout)) as tar:
         if hasattr(tarfile, "data_filter"):
-            tar.extractall(dest, filter="data")
+            tar.extractall(dest, filter=_data_keeping_links)
         else:  # pragma: no cover - Python < 3.10.12 has no extraction filters; git archive is trusted
             tar.extractall(dest)
+
+
+def _data_keeping_links(member: Any, path: str) -> Any:
+    """tarfile's "data" filter, except that a symbolic link out of the tree is kept as the commit wrote
+    it (the data filter raised, a PR could end the gate in exit 3): the loader refuses to follow it
+    (linter.fence) and reports it, as for a link in the work tree."""
+    import tarfile
+
+    try:
+        return tarfile.data_filter(member, path)
+    except tarfile.FilterError:
+        if member.issym():
+            return tarfile.tar_filter(member, path)
+        raise

@@ -18,12 +18,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 from ruamel.yaml.reader import ReaderError
 
+from linter.fence import refusal
 from linter.models import DocPath, Document, Location, Problem, Severity, Span, json_pointer
 from linter.yamlload import compose, guards, locate
 from linter.yamlload.construct import Budget, Builder, BuildError, Note
@@ -41,6 +42,10 @@ class Limits:
     # max_expanded_nodes, which counts what the aliases would expand to.
     max_aliases: int = 100_000
     max_expanded_nodes: int = 2_000_000  # nodes after alias expansion (alias-bomb guard)
+    # Nodes of one document as written, counted on parser events before any node tree is built
+    # (~350 bytes a node while composing: a document at this limit peaks near 180 MB RSS). The
+    # largest real manifests seen (CRD bundles) have a few 10k.
+    max_nodes: int = 200_000
     max_documents: int = 100_000
 
 
@@ -105,17 +110,33 @@ def load_bytes(data: bytes, file: str, limits: Limits = Limits()) -> LoadResult:
     return _rebuild(_parse(data, file, limits), _Source(file, data=data), limits)
 
 
-def load_file(path: Path, file: str, limits: Limits = Limits()) -> LoadResult:
-    """`file` is the display path used in Documents and Problems."""
-    return _rebuild(_parse_path(path, file, limits), _Source(file, path=path), limits)
+def read_capped(handle: BinaryIO, max_bytes: int) -> bytes:
+    """At most `max_bytes + 1` bytes of a stream (one past the cap tells the loader it is too big);
+    read in chunks so a pipe that delivers little at a time is still read to the cap or its end."""
+    chunks: list[bytes] = []
+    left = max_bytes + 1
+    while left > 0:
+        chunk = handle.read(min(left, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
-def load_many(items: Sequence[tuple[Path, str]], limits: Limits, jobs: int = 0) -> LoadResult:
+def load_file(path: Path, file: str, limits: Limits = Limits(), fence: Path | None = None) -> LoadResult:
+    """`file` is the display path used in Documents and Problems; a symbolic link is followed only to
+    a file inside `fence` (see linter.fence)."""
+    return _rebuild(_parse_path(path, file, limits, fence), _Source(file, path=path), limits)
+
+
+def load_many(items: Sequence[tuple[Path, str]], limits: Limits, jobs: int = 0,
+              fence: Path | None = None) -> LoadResult:
     """Load (path, display path) pairs in order; parse in worker processes when it pays."""
     jobs = _jobs(items, jobs)
-    plains = _parse_parallel(items, limits, jobs) if jobs > 1 else None
+    plains = _parse_parallel(items, limits, jobs, fence) if jobs > 1 else None
     if plains is None:
-        plains = [_parse_path(path, file, limits) for path, file in items]
+        plains = [_parse_path(path, file, limits, fence) for path, file in items]
     result = LoadResult()
     for plain, (path, file) in zip(plains, items):
         one = _rebuild(plain, _Source(file, path=path), limits)
@@ -146,7 +167,8 @@ def _total_bytes(items: Sequence[tuple[Path, str]]) -> int:
     return total
 
 
-def _parse_parallel(items: Sequence[tuple[Path, str]], limits: Limits, jobs: int) -> list[_PlainFile] | None:
+def _parse_parallel(items: Sequence[tuple[Path, str]], limits: Limits, jobs: int,
+                    fence: Path | None = None) -> list[_PlainFile] | None:
     """This process parses one share and forked children the others (they inherit `items`).
     Interleaved shares balance big and small files; order is restored by index."""
     from linter.forking import WorkerError, can_fork, fork_map
@@ -156,7 +178,7 @@ def _parse_parallel(items: Sequence[tuple[Path, str]], limits: Limits, jobs: int
     shares = [list(range(i, len(items), jobs)) for i in range(jobs)]
 
     def parse_share(k: int) -> list[_PlainFile]:
-        return [_parse_path(items[i][0], items[i][1], limits) for i in shares[k]]
+        return [_parse_path(items[i][0], items[i][1], limits, fence) for i in shares[k]]
 
     try:
         parts = fork_map(parse_share, jobs)
@@ -170,7 +192,10 @@ def _parse_parallel(items: Sequence[tuple[Path, str]], limits: Limits, jobs: int
 
 
 # --- parsing into plain data --------------------------------------------------------------------
-def _parse_path(path: Path, file: str, limits: Limits) -> _PlainFile:
+def _parse_path(path: Path, file: str, limits: Limits, fence: Path | None = None) -> _PlainFile:
+    why = refusal(path, fence)
+    if why:
+        return _refused(file, "YAML-005", f"file not read: {why}")
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):
@@ -185,8 +210,9 @@ def _parse_path(path: Path, file: str, limits: Limits) -> _PlainFile:
     return _parse(data, file, limits)
 
 
-def _too_big(limits: Limits) -> str:
-    return f"file is larger than the {limits.max_file_bytes} byte limit"
+def _too_big(limits: Limits, file: str = "") -> str:
+    what = "standard input" if file == "-" else "file"
+    return f"{what} is larger than the {limits.max_file_bytes} byte limit (limits.max_file_bytes)"
 
 
 def _refused(file: str, rule_id: str, message: str, line: int = 1, column: int = 1) -> _PlainFile:
@@ -213,27 +239,31 @@ def _parse(data: bytes, file: str, limits: Limits) -> _PlainFile:
 
 def _parse_text(data: bytes, file: str, limits: Limits) -> _PlainFile:
     if len(data) > limits.max_file_bytes:
-        return _refused(file, "YAML-003", _too_big(limits))
+        return _refused(file, "YAML-003", _too_big(limits, file))
     text = guards.decode(data)
     if isinstance(text, guards.Refusal):
         return _refused(file, text.rule_id, text.message, text.line, text.column)
     max_depth = min(limits.max_depth, guards.HARD_MAX_DEPTH)
-    refusal = _depth_refusal(text, max_depth)
+    refusal = _guard_refusal(text, max_depth, limits.max_nodes)
     if refusal is not None:
         return _refused(file, refusal.rule_id, refusal.message, refusal.line, refusal.column)
     return _compose_and_build(text, file, limits, max_depth)
 
 
-def _depth_refusal(text: str, max_depth: int) -> guards.Refusal | None:
-    if guards.depth_bound_is_safe(text):
-        return None  # the builder enforces the exact limit; the C composer is safe at this depth
+def _guard_refusal(text: str, max_depth: int, max_nodes: int) -> guards.Refusal | None:
+    depth_safe = guards.depth_bound_is_safe(text)
+    if depth_safe and guards.node_bound_is_safe(text, max_nodes):
+        return None  # the builder enforces the exact depth; the C composer is safe at this depth and size
     try:
-        where = compose.exact_depth_exceeds(text, max_depth)
+        where = compose.exact_limits(text, guards.HARD_MAX_DEPTH if depth_safe else max_depth, max_nodes)
     except (YAMLError, RecursionError):
-        return None  # a syntax error comes before any dangerous depth; the parse reports it
+        return None  # a syntax error comes before any dangerous depth or size; the parse reports it
     if where is None:
         return None
-    return guards.Refusal("YAML-003", f"nesting is deeper than {max_depth} levels", where[0] + 1, where[1] + 1)
+    what, line, column = where
+    message = (f"nesting is deeper than {max_depth} levels" if what == "depth" else
+               f"a document has more than {max_nodes} nodes (keys, values and items; limits.max_nodes)")
+    return guards.Refusal("YAML-003", message, line + 1, column + 1)
 
 
 def _compose_and_build(text: str, file: str, limits: Limits, max_depth: int) -> _PlainFile:
@@ -291,10 +321,11 @@ class _FileBuilder:
 
     def run(self) -> _PlainFile:
         templated = "{{" in self.text
+        escapes = "\\u" in self.text or "\\U" in self.text
         for index, root in enumerate(compose.documents(self.text, self.pure, self.max_depth)):
             if index >= self.limits.max_documents:
                 raise BuildError("YAML-003", f"more than {self.limits.max_documents} documents", root)
-            builder = Builder(self.budget, templated)
+            builder = Builder(self.budget, templated, escapes)
             obj = builder.build(root)
             if obj is not None:  # empty and comment-only documents are dropped silently
                 self._add(index, root, obj, builder.notes)
@@ -338,10 +369,14 @@ class _FileBuilder:
             message = _NOTE_MESSAGES[note.rule_id].format(where=where, what=what)
             self.problems.append(_PlainProblem(
                 note.rule_id, message, _span(note.node),
-                doc, path, note.key, warning=note.rule_id != "YAML-002"))
+                doc, path, note.key, warning=note.rule_id in _WARNING_NOTES))
 
 
+_WARNING_NOTES = frozenset({"YAML-006", "YAML-007"})
 _NOTE_MESSAGES = {
+    "YAML-009": "a \\u escape in the string at {where} is a lone UTF-16 surrogate, not a character: "
+                "Kubernetes' YAML decoder rejects it and a JSON decoder silently makes it U+FFFD "
+                "(checked here as U+FFFD)",
     "YAML-002": "duplicate mapping key {where}: Kubernetes rejects a mapping that repeats a key",
     "YAML-006": "{what} at {where} is a boolean to Kubernetes (YAML 1.1) but a string to YAML 1.2 "
                 "tools; quote it if you mean a string, or write true/false",

@@ -65,6 +65,9 @@ class RunRequest:
     # tree's versions so a change cannot loosen the schema that judges its own custom resources.
     trusted_crds: Mapping[str, Document] | None = None
     render: bool | None = None  # None: configuration decides (default on)
+    # Symbolic links are followed only to files under this directory (None: linter.fence decides from
+    # the configuration root; kubegate ci passes the head tree).
+    fence: Path | None = None
     suppressions: bool = True
     today: date | None = None
     progress: Progress | None = None
@@ -91,9 +94,20 @@ def classify(doc: Document) -> Problem | None:
         return None
     api, kind = obj.get("apiVersion"), obj.get("kind")
     if _is_kustomize_config(path, api, kind):
+        # kustomize (and every stage after this one) needs string identity fields: a list or a
+        # mapping as `kind` is a malformed kustomization, reported here rather than crashing later.
+        bad = next((k for k, v in (("apiVersion", api), ("kind", kind))
+                    if v is not None and not isinstance(v, str)), "")
+        if bad:
+            doc.role, doc.skip_reason = "other", "malformed kustomization"
+            return Problem("YAML-008", f"kustomization whose {bad} is not a string", doc.file, "parse",
+                           doc=doc, path=(bad,))
         doc.role = "kustomize"
-        obj.setdefault("apiVersion", "kustomize.config.k8s.io/v1beta1")
-        obj.setdefault("kind", "Kustomization")
+        # kustomize reads a null `kind: ~` as an absent one: both get the defaults.
+        if obj.get("apiVersion") is None:
+            obj["apiVersion"] = "kustomize.config.k8s.io/v1beta1"
+        if obj.get("kind") is None:
+            obj["kind"] = "Kustomization"
         return None
     if isinstance(api, str) and isinstance(kind, str) and api and kind:
         doc.role = "resource"
@@ -127,7 +141,9 @@ def patch_files(docs: Sequence[Document], cwd: Path) -> set[str]:
 
 def _patch_entries(obj: Mapping[str, Any]) -> Iterable[str]:
     for key in ("patchesStrategicMerge", "patches", "patchesJson6902"):
-        for item in obj.get(key) or ():
+        items = obj.get(key)
+        # A list is the only shape kustomize accepts; anything else fails its render, not this stage.
+        for item in items if isinstance(items, list) else ():
             if isinstance(item, str) and "\n" not in item:
                 yield item  # patchesStrategicMerge: a path (or an inline patch, which has newlines)
             elif isinstance(item, dict) and isinstance(item.get("path"), str):
@@ -338,11 +354,11 @@ class _Loaded:
     files: int = 0
 
 
-def _load(targets: Sequence[Target], stdin: bytes | None, config: Config) -> _Loaded:
+def _load(targets: Sequence[Target], stdin: bytes | None, config: Config, fence: Path) -> _Loaded:
     from linter.loader import Limits, load_bytes, load_many
 
     limits = Limits(**config.limits)
-    result = load_many([(t.path, t.display) for t in targets], limits)
+    result = load_many([(t.path, t.display) for t in targets], limits, fence=fence)
     loaded = _Loaded(list(result.documents), list(result.problems), len(targets))
     if stdin is not None:
         extra = load_bytes(stdin, "-", limits)
@@ -434,8 +450,12 @@ def _run(req: RunRequest) -> RunResult:
     watch = Stopwatch()
     targets = _targets(req.paths, req.cwd, config)
     say(f"loading {len(targets)} files")
-    loaded = _load(targets, req.stdin, config)
-    context = _load(_targets(req.context_paths, req.cwd, config), None, config) if req.context_paths else _Loaded()
+    from linter.fence import fence_for
+
+    fence = req.fence or fence_for(config.root, req.cwd)
+    loaded = _load(targets, req.stdin, config, fence)
+    context = (_load(_targets(req.context_paths, req.cwd, config), None, config, fence) if req.context_paths
+               else _Loaded())
     watch.lap("load")
 
     problems: list[Problem] = list(loaded.problems)
@@ -465,9 +485,12 @@ def _run(req: RunRequest) -> RunResult:
         flux_result = flux.process(config.root, all_known, config.section("flux"), req.changed_files,
                                    render=True, cwd=req.cwd)
         rendered = flux_result.rendered
-        # Context files are loaded for CRDs and cross-resource data only: never report on them.
+        # Context files are loaded for CRDs and cross-resource data only: never report on them, except
+        # that a render failure is always reported: a change to an overlay fails the render of the
+        # (unchanged, context) Flux Kustomization that builds it, and could-not-check is never green.
         context_ids = {id(d) for d in context.documents}
-        problems.extend(p for p in flux_result.problems if id(p.doc) not in context_ids)
+        problems.extend(p for p in flux_result.problems
+                        if id(p.doc) not in context_ids or p.rule_id == "RENDER-001")
         flux_stats = flux_result.stats
         for doc in rendered:
             classify(doc)
@@ -491,7 +514,7 @@ def _run(req: RunRequest) -> RunResult:
     findings = resolve(problems, config, rules)
     suppressed: list[Finding] = []
     if req.suppressions:
-        findings, suppressed, more = _suppress(findings, loaded.documents, config, req.today, rules)
+        findings, suppressed, more = _suppress(findings, loaded.documents, config, req.today, rules, fence)
         findings = sorted([*findings, *resolve(more, config, rules)], key=sort_key)
     watch.lap("report")
 
@@ -623,10 +646,14 @@ def _text(value: Any) -> str:
 
 
 def _suppress(findings: list[Finding], docs: Sequence[Document], config: Config, today: date | None,
-              rules: Mapping[str, RuleInfo]) -> tuple[list[Finding], list[Finding], list[Problem]]:
-    from linter.suppress import apply_suppressions
+              rules: Mapping[str, RuleInfo], fence: Path) -> tuple[list[Finding], list[Finding], list[Problem]]:
+    from dataclasses import replace
 
-    return apply_suppressions(findings, docs, config, today=today or date.today(), known_rules=rules)
+    from linter.suppress import apply_suppressions, fenced_reader, sources_from_config
+
+    sources = replace(sources_from_config(config), read_text=fenced_reader(fence))
+    return apply_suppressions(findings, docs, config, today=today or date.today(), known_rules=rules,
+                              sources=sources)
 
 
 def _ref(doc: Document) -> ResourceRef:

@@ -25,14 +25,16 @@ PARSE_RULES = [
        "A mapping repeats a key. Kubernetes strict decoding rejects it; lenient decoding silently keeps the last.",
        "Remove one of the two keys.", "parse"),
     _r("YAML-003", "input-limit", E, "Input exceeds a safety limit",
-       "The file exceeds a limit (size, nesting depth, aliases, expanded size, document count) that protects "
+       "The file exceeds a limit (size, nesting depth, nodes per document, aliases, expanded size, document count) "
+       "that protects "
        "the gate from alias bombs and pathological inputs. It was not checked.",
        "Split or simplify the file, or raise the limit in configuration (`limits`).", "parse"),
     _r("YAML-004", "template", E, "Unrendered template",
        "The file contains template syntax such as Helm's `{{ }}`; it is not a manifest until rendered.",
        "Render it first (`helm template ...`) and check the output, or exclude the templates directory.", "parse"),
     _r("YAML-005", "encoding", E, "Unreadable file",
-       "The file is binary, not UTF-8, or could not be read.",
+       "The file is binary, not UTF-8, or could not be read: a FIFO or device, or a symbolic link that points "
+       "outside the checked repository or at nothing (never followed, whether named or found by a walk).",
        "Save the file as UTF-8 text, or exclude it.", "parse"),
     _r("YAML-006", "ambiguous-boolean", W, "Scalar read differently by YAML 1.1 and 1.2",
        "A plain scalar such as `yes`, `on`, `y` or `off` is a string in YAML 1.2 but a boolean to the "
@@ -46,6 +48,12 @@ PARSE_RULES = [
        "A document looks like a Kubernetes resource but is malformed (not a mapping, `kind` or "
        "`apiVersion` missing or not a string, `kind: List` without a list of items).",
        "Give every resource a string `apiVersion` and `kind` at the top level.", "parse"),
+    _r("YAML-009", "invalid-escape", E, "Escape that is not a character",
+       "A double-quoted YAML string or a JSON string holds a `\\uD800`..`\\uDFFF` escape that is not part "
+       "of a surrogate pair. That is not a Unicode character: Kubernetes' YAML decoder rejects the file and no "
+       "JSON encoder accepts the string. The rest of the document is checked with U+FFFD in its place.",
+       "Write the character itself (the file is UTF-8), or a complete surrogate pair, or a `\\U0001F600`-style "
+       "escape.", "parse"),
 ]
 
 # --- schema: JSON-schema validation -------------------------------------------------------------

@@ -79,6 +79,10 @@ class Sources:
     inline: bool = True  # comments and annotations in the checked files
     read_text: TextReader | None = None  # source text of a finding's file (default: relative to cwd)
     known_rules: Collection[str] | None = None
+    # Suppressions that exist but must not apply (kubegate ci: those the change itself added, see
+    # linter.ci_suppressions): inline comments by their own (file, line), rule ids by resource key.
+    withheld_inline: Collection[tuple[str, int]] = frozenset()
+    withheld_annotations: Mapping[tuple[str, ...], Collection[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -231,6 +235,16 @@ def _read_file(path: Path) -> bytes | None:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
 
 
+def fenced_reader(fence: Path | None) -> TextReader:
+    """Reads a finding's file (relative to the cwd) for its inline comments, never through a link
+    that leaves `fence` (linter.fence): a refused link is a YAML-005 finding, its target is not read."""
+    from linter.fence import refusal
+
+    def read(file: str) -> str | None:
+        return None if refusal(Path(file), fence) else _read_text_cwd(file)
+    return read
+
+
 def _read_text_cwd(file: str) -> str | None:
     path = Path(file)
     try:
@@ -252,7 +266,8 @@ def apply_suppressions(findings: Sequence[Finding], documents: Sequence[Document
     known = known_rules if known_rules is not None else src.known_rules
     state = _State()
     inline = _inline_index(documents, findings, src, known, state) if src.inline else {}
-    annotated = _annotation_index(documents, known, state) if src.inline else {}
+    annotated = _withhold(_annotation_index(documents, known, state), src.withheld_annotations) \
+        if src.inline else {}
     live = _live_exceptions(src.exceptions, today, state)
     budget = Counter(src.baseline or {})
     for f in findings:
@@ -261,6 +276,13 @@ def apply_suppressions(findings: Sequence[Finding], documents: Sequence[Document
         else:
             state.kept.append(f)
     return state.kept, state.suppressed, state.problems
+
+
+def _withhold(index: dict[Any, set[str]], withheld: Mapping[Any, Collection[str]]) -> dict[Any, set[str]]:
+    for key, rules in withheld.items():
+        if key in index:
+            index[key] -= set(rules)
+    return index
 
 
 def _suppressed(f: Finding, inline: Mapping[tuple[str, int], set[str]],
@@ -292,6 +314,8 @@ def _inline_index(documents: Sequence[Document], findings: Sequence[Finding], sr
         if text is None or "kubegate:" not in text:
             continue
         for item in parse_inline(text, file):
+            if (file, item.line) in src.withheld_inline:
+                continue  # it exists, and is reported elsewhere, but covers nothing (kubegate ci)
             problem = _invalid(item.rules, item.reason, known)
             if problem:
                 state.problems.append(Problem("CHG-005", f"inline suppression {problem}", file, "change",
@@ -318,9 +342,9 @@ def _annotation_index(documents: Sequence[Document], known: Collection[str] | No
             state.problems.append(Problem("CHG-005", f"annotation {ANNOTATION} {problem}", doc.file, "change",
                                           doc=doc, path=("metadata", "annotations", ANNOTATION)))
             continue
-        index.setdefault(_doc_key(doc, doc.file), set()).update(rules)
+        index.setdefault(doc_key(doc, doc.file), set()).update(rules)
         if doc.origin is not None:
-            index.setdefault(_doc_key(doc, ""), set()).update(rules)
+            index.setdefault(doc_key(doc, ""), set()).update(rules)
     return index
 
 
@@ -363,7 +387,7 @@ def _group(api_version: str) -> str:
     return api_version.rsplit("/", 1)[0] if "/" in api_version else ""
 
 
-def _doc_key(doc: Document, file: str) -> tuple[str, ...]:
+def doc_key(doc: Document, file: str) -> tuple[str, ...]:
     return (file, _group(doc.api_version), doc.kind, doc.namespace, doc.name)
 
 

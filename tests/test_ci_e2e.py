@@ -184,8 +184,8 @@ def test_inline_suppression_added_is_reported(fleet: Repo, monkeypatch: pytest.M
     comment = "          # kubegate: ignore[ORG-001] canary\n"
     bad = DEPLOY.format(tag="bad").replace("          image:", comment + "          image:")
     fleet.commit({"apps/web.yaml": bad})
-    assert ci(fleet, monkeypatch) == 0  # CHG-003 is a warning by default
-    assert findings_of(capsys) == [("CHG-003", "apps/web.yaml", 15)]
+    assert ci(fleet, monkeypatch) == 1  # a suppression the base did not have does not apply (issue 13 row 10)
+    assert findings_of(capsys) == [("CHG-003", "apps/web.yaml", 15), ("ORG-001", "apps/web.yaml", 16)]
 
 
 def test_bot_may_not_add_suppressions(fleet: Repo, monkeypatch: pytest.MonkeyPatch,
@@ -194,7 +194,8 @@ def test_bot_may_not_add_suppressions(fleet: Repo, monkeypatch: pytest.MonkeyPat
     bad = DEPLOY.format(tag="bad").replace(image, image + "  # kubegate: ignore[ORG-001] x")
     fleet.commit({"apps/web.yaml": bad}, who=BOT)
     assert ci(fleet, monkeypatch) == 1
-    assert findings_of(capsys) == [("CHG-001", "apps/web.yaml", 15), ("CHG-003", "apps/web.yaml", 15)]
+    assert findings_of(capsys) == [("CHG-001", "apps/web.yaml", 15), ("CHG-003", "apps/web.yaml", 15),
+                                   ("ORG-001", "apps/web.yaml", 15)]  # and the suppression does not apply
 
 
 def test_moved_resource_is_modified_and_change_data_reaches_rego(fleet: Repo, monkeypatch: pytest.MonkeyPatch,

@@ -127,7 +127,7 @@ def test_file_over_the_size_limit_is_not_read(tmp_path: Path) -> None:
         handle.truncate(64 * 1024 * 1024)  # sparse: reading it fully would be noticed as NUL bytes
     result = load_file(big, "big.yaml", Limits(max_file_bytes=1024))
     assert [(p.rule_id, p.message) for p in result.problems] == [
-        ("YAML-003", "file is larger than the 1024 byte limit")]
+        ("YAML-003", "file is larger than the 1024 byte limit (limits.max_file_bytes)")]
     assert _findings(load_bytes(b"a: 1\n" * 300, "b.yaml", Limits(max_file_bytes=1024))) == [("YAML-003", 1, 1)]
 
 

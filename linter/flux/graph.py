@@ -651,12 +651,17 @@ def _merge(files: set[Path], parts: Sequence[Inputs], remote: bool = False, helm
 
 
 def read_yaml(path: Path) -> Any:
-    from ruamel.yaml import YAML
+    """A kustomization the run did not load (refused or outside the checked paths), through kubegate's
+    guarded loader: ruamel's C loader on its own segfaulted on deep nesting (exit 139)."""
+    from linter.loader import load_file
 
     try:
-        return YAML(typ="safe").load(path.read_bytes())
+        result = load_file(path, path.name)
     except Exception:  # noqa: BLE001 - an unreadable kustomization only loses inputs; kustomize will say why
         return None
+    if result.problems and any(p.severity is None for p in result.problems):
+        return None  # refused or broken: kustomize reports it when it renders
+    return result.documents[0].obj if result.documents else None
 
 
 # --- small helpers -------------------------------------------------------------------------------------

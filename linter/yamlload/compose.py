@@ -14,8 +14,11 @@ from ruamel.yaml.composer import Composer
 from ruamel.yaml.docinfo import DocInfo
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import (
+    AliasEvent,
+    DocumentStartEvent,
     MappingEndEvent,
     MappingStartEvent,
+    ScalarEvent,
     SequenceEndEvent,
     SequenceStartEvent,
     StreamEndEvent,
@@ -90,20 +93,32 @@ def documents(text: str, pure: bool, max_depth: int) -> Iterator[Node]:
             loader.dispose()
 
 
-def exact_depth_exceeds(text: str, limit: int) -> tuple[int, int] | None:
-    """The (0-based) position where nesting first exceeds `limit`, or None. Iterative: crash-safe."""
+def exact_limits(text: str, max_depth: int, max_nodes: int) -> tuple[str, int, int] | None:
+    """The first limit exceeded ("depth" or "nodes", a node count being per document) and its 0-based
+    position, or None. Iterative and streaming: crash-safe, and no node tree is ever built."""
     loader: Any = _CComposer(text) if C_LOADER else _PureComposer(text, 0)
-    depth = 0
+    depth = nodes = 0
     while True:
         event = loader.get_event()
         if event is None or isinstance(event, StreamEndEvent):
             return None
-        if isinstance(event, (SequenceStartEvent, MappingStartEvent)):
+        kind = type(event)
+        if kind is DocumentStartEvent:
+            nodes = 0
+            continue
+        if kind in _NODE_EVENTS:
+            nodes += 1
+            if nodes > max_nodes:
+                return "nodes", event.start_mark.line, event.start_mark.column
+        if kind is SequenceStartEvent or kind is MappingStartEvent:
             depth += 1
-            if depth > limit:
-                return event.start_mark.line, event.start_mark.column
-        elif isinstance(event, (SequenceEndEvent, MappingEndEvent)):
+            if depth > max_depth:
+                return "depth", event.start_mark.line, event.start_mark.column
+        elif kind is SequenceEndEvent or kind is MappingEndEvent:
             depth -= 1
+
+
+_NODE_EVENTS = frozenset({ScalarEvent, SequenceStartEvent, MappingStartEvent, AliasEvent})
 
 
 # Quoted fragments in parser messages may echo source (an anchor name, a character, a token).

@@ -10,7 +10,6 @@ size is known to be under the limit).
 from __future__ import annotations
 
 import sys
-
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,9 +50,12 @@ class Budget:
 
 
 class Builder:
-    def __init__(self, budget: Budget, templated: bool) -> None:
+    def __init__(self, budget: Budget, templated: bool, escapes: bool = True) -> None:
         self.budget = budget
         self.templated = templated  # the text contains `{{`: a collection key means a Helm template
+        # The text holds a `\\u` or `\\U` escape: only then can a quoted scalar carry a UTF-16 surrogate
+        # (UTF-8 input never decodes to one), so only then is each quoted scalar searched for one.
+        self.escapes = escapes
         self.notes: list[Note] = []
         self._memo: dict[int, tuple[Any, int]] = {}
         self._active: set[int] = set()
@@ -78,10 +80,20 @@ class Builder:
             elif scalars.is_ambiguous_octal(text):
                 self.notes.append(Note("YAML-007", node, key))
             return scalars.resolve_plain(text)
+        if self.escapes:
+            text = self._surrogates(node, text, key)
         tag = "" if ctag is STR_TAG else str(ctag)
         if not tag.startswith("tag:yaml.org,2002:"):
             return text  # quoted, or a local tag (`!foo`): go-yaml keeps the text
         return scalars.resolve_tagged(tag, text)
+
+    def _surrogates(self, node: Node, text: str, key: bool) -> str:
+        """A lone surrogate is no character, and no encoder downstream (JSON for the policy engine, any
+        report) accepts it: YAML-009 at the scalar, U+FFFD in its place so the rest is still checked."""
+        fixed, lone = scalars.without_surrogates(text)
+        if lone:
+            self.notes.append(Note("YAML-009", node, key))
+        return fixed
 
     def _collection(self, node: Node, depth: int) -> Any:
         ident = id(node)
@@ -115,8 +127,9 @@ class Builder:
 
     def _check_nodes(self, node: Node) -> None:
         if self.budget.nodes > self.budget.max_nodes:
+            what = "alias expansion exceeds" if self.budget.aliases else "the file has more than"
             raise BuildError(
-                "YAML-003", f"alias expansion exceeds {self.budget.max_nodes} nodes", node)
+                "YAML-003", f"{what} {self.budget.max_nodes} nodes (limits.max_expanded_nodes)", node)
 
     def _mapping(self, node: Node, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}

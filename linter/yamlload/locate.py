@@ -27,9 +27,11 @@ def key_of(node: Node) -> str | None:
             return None
         return scalars.key_string(scalars.resolve_plain(node.value))
     tag = "" if node.ctag is STR_TAG else str(node.ctag)
+    # The builder replaced lone surrogates in keys (YAML-009): paths must name the key it built.
+    text = scalars.without_surrogates(node.value)[0]
     if not tag.startswith("tag:yaml.org,2002:"):
-        return str(node.value)
-    return scalars.key_string(scalars.resolve_tagged(tag, node.value))
+        return str(text)
+    return scalars.key_string(scalars.resolve_tagged(tag, text))
 
 
 def child(node: Node, step: str | int) -> tuple[Node | None, Node] | None:

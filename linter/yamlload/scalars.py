@@ -41,6 +41,20 @@ _LEADING_ZERO_OCTAL = re.compile(r"[-+]?0[0-7]+\Z")
 _INT64 = (-(2**63), 2**63 - 1)
 _UINT64_MAX = 2**64 - 1
 MERGE_KEY = "<<"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> tuple[str, bool]:
+    """`text` with UTF-16 surrogates from `\\u` escapes made characters: a pair becomes the character it
+    encodes (as JSON decoders read it), a lone one U+FFFD. The flag says a lone one was replaced.
+    UTF-8 input never decodes to a surrogate, so ASCII text (most of it) returns at once."""
+    if text.isascii() or _SURROGATE.search(text) is None:
+        return text, False
+    raw = text.encode("utf-16-le", "surrogatepass")
+    try:
+        return raw.decode("utf-16-le"), False
+    except UnicodeDecodeError:
+        return raw.decode("utf-16-le", "replace"), True
 
 
 def resolve_plain(text: str) -> Any:
