@@ -66,10 +66,10 @@ metadata_labels(obj) := l if {
 
 # cluster_role_selectors(role): [{"path", "selector"}] of an aggregated ClusterRole's clusterRoleSelectors.
 cluster_role_selectors(role) := [x |
+	some i
 	role.kind == "ClusterRole"
 	list := object.get(role, ["aggregationRule", "clusterRoleSelectors"], [])
 	is_array(list)
-	some i
 	s := list[i]
 
 	# The field is []LabelSelector (values): a null entry decodes to the empty selector.
@@ -157,8 +157,8 @@ file_matches_globs(file, globs) if {
 
 # file_suffixes("a/b/c.yaml") = ["a/b/c.yaml", "b/c.yaml", "c.yaml"]; `./` and `\` normalised.
 file_suffixes(file) := [s |
-	parts := [p | some p in split(replace(file, "\\", "/"), "/"); p != ""; p != "."]
 	some i
+	parts := [p | some p in split(replace(file, "\\", "/"), "/"); p != ""; p != "."]
 	_ = parts[i]
 	s := concat("/", array.slice(parts, i, count(parts)))
 ]

@@ -33,11 +33,11 @@ deny contains f if some f in errors(input)
 always_denied := {"system:anonymous", "system:unauthenticated", "system:masters"}
 
 errors(obj) := {f |
+	some i
 	obj.kind in rbac.binding_kinds
 	not object.get(obj, ["roleRef", "name"], "") in k8s.param(id, "allowed_roles", [])
 	subjects := object.get(obj, "subjects", [])
 	is_array(subjects)
-	some i
 	s := subjects[i]
 	_denied(lower(object.get(s, "name", "")))
 	f := {

@@ -30,10 +30,10 @@ deny contains f if some f in errors(input)
 credential_names := {"aws_access_key_id", "aws_secret_access_key", "aws_session_token", "azure_client_secret"}
 
 errors(obj) := {f |
+	some j
 	some c in k8s.containers(obj)
 	env := object.get(c.container, "env", [])
 	is_array(env)
-	some j
 	e := env[j]
 	_credential(object.get(e, "name", ""), object.get(e, "value", ""))
 	f := {
@@ -41,10 +41,10 @@ errors(obj) := {f |
 		"path": array.concat(c.path, ["env", j, "value"]),
 	}
 } | {f |
+	some key
 	obj.kind == "ConfigMap"
 	values := object.get(obj, "data", {})
 	is_object(values)
-	some key
 	value := values[key]
 	_credential(key, value)
 	f := {"msg": concat("", ["ConfigMap '", k8s.name(obj), "' holds a literal cloud credential"]), "path": ["data", key]}

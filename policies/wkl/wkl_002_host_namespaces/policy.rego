@@ -37,10 +37,10 @@ errors(obj) := {f |
 }
 
 warnings(obj) := {f |
+	some j
 	some c in k8s.containers(obj)
 	ports := object.get(c.container, "ports", [])
 	is_array(ports)
-	some j
 	port := ports[j]
 	is_number(object.get(port, "hostPort", null))
 	port.hostPort != 0
