@@ -63,3 +63,29 @@ def test_string_items_in_kustomization_generator_lists(tmp_path: Path, engine: s
     code, report = check(capsys, tmp_path, "--engine", engine)
     assert code in (0, 1), report
     assert "ENGINE-001" not in rule_ids(report)
+
+
+# issue 13 row 4: a schema-invalid subject made RBAC-003 fail in object.get and discard every finding.
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("subjects", ["[true]", "[null, 3]", "[{name: [a]}, {kind: Group, name: {}}]", "x"])
+def test_cluster_role_binding_with_scalar_subjects(tmp_path: Path, engine: str, subjects: str,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path, "crb.yaml", "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\n"
+          "metadata: {name: x}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, "
+          f"name: cluster-admin}}\nsubjects: {subjects}\n")
+    code, report = check(capsys, tmp_path, "--engine", engine)
+    assert code == 1, report
+    assert "SCHEMA-001" in rule_ids(report)
+    assert "ENGINE-001" not in rule_ids(report)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_schema_invalid_container_fields(tmp_path: Path, engine: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # Shapes the property test found: a port, an env entry and a subject that are not objects.
+    write(tmp_path, "pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: n}\nspec:\n"
+          "  containers:\n    - name: a\n      image: nginx:1\n      ports: [80, {hostPort: 80}]\n"
+          "      env: [AWS_SECRET_ACCESS_KEY, {name: [x], value: y}, {name: {}, value: z}]\n")
+    code, report = check(capsys, tmp_path, "--engine", engine)
+    assert code == 1, report
+    assert "SCHEMA-001" in rule_ids(report)
+    assert "ENGINE-001" not in rule_ids(report)

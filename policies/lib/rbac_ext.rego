@@ -166,7 +166,11 @@ file_suffixes(file) := [s |
 # rbac_api(obj): obj belongs to rbac.authorization.k8s.io (kinds like Role or ServiceAccount also
 # exist in other API groups, e.g. talos.dev ServiceAccount). A missing apiVersion is given the
 # benefit of the doubt: schema validation reports it.
-rbac_api(obj) if startswith(object.get(obj, "apiVersion", "rbac.authorization.k8s.io/v1"), "rbac.authorization.k8s.io/")
+rbac_api(obj) if {
+	api := object.get(obj, "apiVersion", "rbac.authorization.k8s.io/v1")
+	is_string(api) # a schema-invalid apiVersion is SCHEMA-001's, never an engine error
+	startswith(api, "rbac.authorization.k8s.io/")
+}
 
 # core_api(obj): obj belongs to the core group (apiVersion `v1`), or has no apiVersion.
 core_api(obj) if object.get(obj, "apiVersion", "v1") == "v1"

@@ -39,7 +39,10 @@ errors(obj) := {f |
 	subjects := object.get(obj, "subjects", [])
 	is_array(subjects)
 	s := subjects[i]
-	_denied(lower(object.get(s, "name", "")))
+	is_object(s) # `subjects: [true]` is SCHEMA-001's to report (issue 13 row 4)
+	name := object.get(s, "name", "")
+	is_string(name)
+	_denied(lower(name))
 	f := {
 		"msg": concat("", [obj.kind, " '", k8s.name(obj), "' subject ", format_int(i, 10), " is a built-in system group or anonymous identity"]),
 		"path": ["subjects", i, "name"],

@@ -61,6 +61,7 @@ _everyone_default(s) := "the group of all ServiceAccounts of the cluster" if {
 
 _everyone_default(s) := "the group of all ServiceAccounts of a namespace, default included" if {
 	s.kind == "Group"
+	is_string(s.name)
 	startswith(s.name, "system:serviceaccounts:")
 }
 

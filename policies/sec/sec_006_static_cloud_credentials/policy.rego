@@ -35,6 +35,7 @@ errors(obj) := {f |
 	env := object.get(c.container, "env", [])
 	is_array(env)
 	e := env[j]
+	is_object(e)
 	_credential(object.get(e, "name", ""), object.get(e, "value", ""))
 	f := {
 		"msg": concat("", ["container '", k8s.container_name(c.container), "' env ", format_int(j, 10), " holds a literal cloud credential"]),
@@ -54,10 +55,12 @@ _credential(name, value) if {
 	is_string(value)
 	value != ""
 	not contains(value, "${")
+	is_string(name)
 	lower(name) in credential_names
 }
 
 _credential(name, value) if {
+	is_string(name)
 	lower(name) == "google_application_credentials"
 	is_string(value)
 	contains(value, "private_key")

@@ -42,6 +42,7 @@ warnings(obj) := {f |
 	ports := object.get(c.container, "ports", [])
 	is_array(ports)
 	port := ports[j]
+	is_object(port)
 	is_number(object.get(port, "hostPort", null))
 	port.hostPort != 0
 	not port.hostPort in k8s.param(id, "allowed_host_ports", [])
