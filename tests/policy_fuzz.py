@@ -393,17 +393,13 @@ def _regorus(policies: Any) -> Callable[[list[Any]], list[tuple[int, int, str]]]
                 continue
             data = {"params": {}, "kubegate": kubegate_data(docs, inputs)}
             try:
-                policies.evaluate(inputs, data, dispatch=False)
+                problems = policies.evaluate(inputs, data, dispatch=False)
+            except EngineError as exc:  # not isolated to documents: the whole fleet failed
+                failures.append((f, -1, str(exc)))
                 continue
-            except EngineError as exc:
-                whole = str(exc)
-            culprits = []
-            for doc in inputs:
-                try:
-                    policies.evaluate([doc], data, dispatch=False)
-                except EngineError as exc:
-                    culprits.append((f, doc.index, str(exc)))
-            failures.extend(culprits or [(f, -1, whole)])
+            # A failure is isolated to its documents as ENGINE-001 (linter.rego.isolate).
+            failures.extend((f, p.doc.index, p.message) for p in problems
+                            if p.rule_id == "ENGINE-001" and p.doc is not None)
         return failures
     return run
 
