@@ -268,6 +268,10 @@ def emit(text: str, output: Path | None) -> None:
 
 
 def exit_code(findings: Sequence[Finding], fail_level: Severity) -> int:
+    from linter.rules import FAIL_CLOSED
+
+    if any(f.rule_id in FAIL_CLOSED for f in findings):
+        return EXIT_INTERNAL  # a document was not fully judged: red, whatever --fail-level says
     return EXIT_FINDINGS if any(f.severity.rank >= fail_level.rank for f in findings) else EXIT_OK
 
 

@@ -24,7 +24,7 @@ from linter.discover import Target, discover, display_path
 from linter.models import ConfigError, Document, Finding, Problem, RuleInfo, Severity, Span, json_pointer
 from linter.reporters import ResourceRef, RunInfo
 from linter.resources import bundled_dir
-from linter.rules import BUILTIN_RULES
+from linter.rules import BUILTIN_RULES, FAIL_CLOSED
 
 Check = Callable[[Sequence[Document]], list[Problem]]
 Progress = Callable[[str], None]
@@ -248,6 +248,9 @@ def resolve(problems: Iterable[Problem], config: Config, rules: Mapping[str, Rul
     wanted: list[tuple[int, Problem, RuleInfo, Severity]] = []
     for index, problem in sorted(enumerate(problems), key=lambda item: item[1].file):
         rule = _rule_for(problem, rules)
+        if problem.rule_id in FAIL_CLOSED:
+            wanted.append((index, problem, rule, Severity.ERROR))
+            continue
         if not is_selected(problem.rule_id, config) or _exempt(problem.rule_id, problem.doc, config):
             continue
         severity = _severity(problem, rule, config)
@@ -255,7 +258,7 @@ def resolve(problems: Iterable[Problem], config: Config, rules: Mapping[str, Rul
             wanted.append((index, problem, rule, severity))
     positions = _positions([problem for _i, problem, _r, _s in wanted])
     for (index, problem, rule, severity), (file, span, exact) in zip(wanted, positions):
-        if _file_ignored(problem.rule_id, file, config):
+        if problem.rule_id not in FAIL_CLOSED and _file_ignored(problem.rule_id, file, config):
             continue
         doc = problem.doc
         message = problem.message

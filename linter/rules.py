@@ -124,6 +124,20 @@ FLUX_GRAPH_RULES = [
        "Nothing to do, or check that repository separately.", "flux"),
 ]
 
+# --- engine: a check that could not give an answer ----------------------------------------------
+ENGINE_RULES = [
+    _r("ENGINE-001", "engine-failure", E, "A check could not be evaluated on this document",
+       "The policy engine failed while evaluating a rule on this document (an internal error, not a "
+       "finding about the manifest). Every other rule and document was still checked; the run fails "
+       "closed with exit code 3, because this document was not fully judged.",
+       "Report it with the document (secrets removed) at the kubegate issue tracker. To unblock, fix or "
+       "remove the user policy named in the message; a bundled rule's failure is kubegate's bug.", "engine"),
+]
+
+# Findings that mean "could not check": never selected away, lowered, exempted or suppressed, and
+# they end the run in exit code 3 (linter.cli.exit_code).
+FAIL_CLOSED = frozenset(r.id for r in ENGINE_RULES)
+
 BUILTIN_RULES: dict[str, RuleInfo] = {
-    r.id: r for r in (*PARSE_RULES, *SCHEMA_RULES, *CHANGE_RULES, *FLUX_GRAPH_RULES)
+    r.id: r for r in (*PARSE_RULES, *SCHEMA_RULES, *CHANGE_RULES, *FLUX_GRAPH_RULES, *ENGINE_RULES)
 }

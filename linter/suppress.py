@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from linter.models import ConfigError, Document, Finding, Problem, Span
+from linter.rules import FAIL_CLOSED
 
 ANNOTATION = "kubegate.io/ignore"
 # YAML starts a comment at `#` preceded by whitespace (or at the start of a line).
@@ -271,7 +272,7 @@ def apply_suppressions(findings: Sequence[Finding], documents: Sequence[Document
     live = _live_exceptions(src.exceptions, today, state)
     budget = Counter(src.baseline or {})
     for f in findings:
-        if _suppressed(f, inline, annotated, live, budget):
+        if f.rule_id not in FAIL_CLOSED and _suppressed(f, inline, annotated, live, budget):
             state.suppressed.append(f)
         else:
             state.kept.append(f)

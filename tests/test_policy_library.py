@@ -134,6 +134,57 @@ def test_library_avoids_regopy_hazards(hazard: str) -> None:
     assert offenders == [], f"{hazard}: {offenders}"
 
 
+def _late_some_declarations(filename: str, source: str) -> list[str]:
+    """`file:line` of every bare `some x` declaration that is not the first statement of its body.
+
+    regorus 0.13 runs such a declaration once per binding of an earlier iterating statement of the
+    same body (`gen := gens[i]`), and the second run fails with "duplicated definition of local
+    variable x": with two configMapGenerator entries, SEC-005 failed every run (issue 10). Declared
+    first, it runs once per body on every engine."""
+    import regorus  # type: ignore[import-untyped]
+
+    engine = regorus.Engine()
+    engine.set_rego_v0(False)
+    engine.add_policy(filename, source)
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            stmts = node.get("stmts")
+            if isinstance(stmts, list):
+                found.extend(f"{filename}:{st['span']['line']}" for k, st in enumerate(stmts)
+                             if k > 0 and "SomeVars" in st.get("literal", {}))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(json.loads(engine.get_ast_as_json()))
+    return found
+
+
+def test_library_declares_bare_some_first_in_each_body() -> None:
+    offenders = [hit for p, s in _library_sources().items()
+                 for hit in _late_some_declarations(str(p.relative_to(REPO)), s)]
+    assert offenders == [], f"move `some x` to the first statement of its body: {offenders}"
+
+
+def test_generated_batch_wrapper_declares_bare_some_first() -> None:
+    from linter.rego.policies import WRAPPER_FILE, wrapper_module
+
+    targets = load_policies([POLICIES]).targets
+    for per_document in (False, True):
+        assert _late_some_declarations(WRAPPER_FILE, wrapper_module(targets, per_document)) == []
+
+
+def test_late_some_declaration_is_detected() -> None:
+    # The check itself must be able to fail: the shape of the SEC-005 bug.
+    source = ("package t\n\nimport rego.v1\n\nr := [x |\n\tsome i\n\tg := input.g[i]\n"
+              "\tsome j\n\tx := g.l[j]\n]\n")
+    assert _late_some_declarations("t.rego", source) == ["t.rego:8"]
+
+
 def test_function_names_have_one_arity_across_packages() -> None:
     # regopy 1.5.2 segfaults when two packages define a function of the same name with different arity.
     head = re.compile(r"^([a-z_][A-Za-z0-9_]*)\(([^)]*)\)\s*(?::=|if|\{)", re.MULTILINE)

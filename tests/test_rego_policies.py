@@ -196,13 +196,14 @@ def test_malformed_results_are_engine_errors(tmp_path: Path, head: str, engine: 
         ps.evaluate([pod(0)], {})
 
 
-def test_runtime_error_is_engine_error(tmp_path: Path) -> None:
+def test_runtime_error_is_an_engine_failure_on_that_document(tmp_path: Path) -> None:
     ps = load_policies([write(tmp_path, {"r.rego": "package r\n\nimport rego.v1\n\n"
                                                    "deny contains \"x\" if count(input.metadata.name) > 1\n"})])
-    doc = Document("f.yaml", 0, {"metadata": {"name": 12345}}, Span.point(1))
-    with pytest.raises(EngineError) as err:
-        ps.evaluate([doc], {})
-    assert "12345" not in str(err.value)
+    bad = Document("f.yaml", 0, {"metadata": {"name": 12345}}, Span.point(1))
+    good = Document("f.yaml", 1, {"metadata": {"name": "abc"}}, Span.point(5))
+    problems = ps.evaluate([bad, good], {})
+    assert sorted((p.rule_id, p.doc.index) for p in problems) == [("ENGINE-001", 0), ("r", 1)]
+    assert all("12345" not in p.message for p in problems)
 
 
 def test_no_policies_no_problems(tmp_path: Path) -> None:

@@ -383,6 +383,9 @@ class RegopyEngine(_ThreadBound):
             return fn()
         except self._regopy.RegoError as exc:
             raise _runtime_error(self.name, _regopy_message(str(exc), dict(self._policies))) from None
+        except ValueError:  # regopy 1.5 builds an Output from an empty string when rego-cpp fails
+            raise EngineError("regopy: the evaluation failed inside rego-cpp (no readable error); run the "
+                              "same policies with --engine regorus to see the error") from None
 
 
 def _regopy_message(text: str, sources: dict[str, str]) -> EngineMessage:

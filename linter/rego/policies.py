@@ -29,6 +29,7 @@ from typing import Any
 
 from linter.models import ConfigError, Document, EngineError, Problem, RuleInfo, Severity
 from linter.rego.engine import UNDEFINED, Engine, ModuleInfo, check_modules, make_engine
+from linter.rego.isolate import Failure, TargetQuery, isolate
 from linter.rego.metadata import Annotation, kebab, parse_annotations
 
 POLICY_RULE = re.compile(r"^(deny|warn|violation)(_[A-Za-z0-9_]+)?$")
@@ -36,6 +37,8 @@ WRAPPER_PACKAGE = "kubegate_internal_batch"
 WRAPPER_FILE = "<kubegate-batch>.rego"
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _RUNTIME_CALL = re.compile(r"\bopa\.runtime\s*\(")
+# Engines that evaluate any query text (a remote OPA server answers data references only).
+AD_HOC_QUERIES = {"regorus"}
 # Documents per engine call.
 CHUNK = {"regorus": 50_000, "opa": 1_000}
 # regopy 1.5 fails (ok() false, unreadable error) when a rule evaluated `with input as doc` calls a
@@ -86,7 +89,7 @@ class PolicySet:
         if self.engine_name in PER_DOCUMENT:
             engine = self._engine(targets, dispatch)
             engine.set_data(data)
-            return self._evaluate_each(engine, targets, documents, dispatch)
+            return self._evaluate_each(engine, targets, documents, dispatch, data)
         workers = _parallel_workers(self.engine_name, len(documents))
         if workers > 1:
             return self._evaluate_parallel(targets, documents, data, workers, dispatch)
@@ -96,9 +99,9 @@ class PolicySet:
         problems: list[Problem] = []
         for start in range(0, len(documents), size):
             chunk = documents[start:start + size]
-            answer = engine.eval_query(_BATCH_QUERY, batch_input(targets, [d.obj for d in chunk], dispatch,
-                                                                 shared=_shared(data)))
+            answer, failures = answer_batch(engine, targets, [d.obj for d in chunk], dispatch, _shared(data))
             problems.extend(self._problems(targets, answer, chunk))
+            problems.extend(self._failures(targets, failures, chunk))
         return problems
 
     def applicable(self, documents: Sequence[Document]) -> list[Target]:
@@ -118,11 +121,10 @@ class PolicySet:
 
         shares = balanced_shares(targets, documents, workers)
         modules, wrapper = self.modules_for(targets, dispatch), wrapper_module(targets)
-        inputs = [batch_input(targets, [documents[i].obj for i in share], dispatch, shared=_shared(data))
-                  for share in shares]
+        objs = [[documents[i].obj for i in share] for share in shares]
         try:
-            answers = fork_map(lambda k: _evaluate_share(self.engine_name, modules, wrapper, data, inputs[k]),
-                               workers)
+            answers = fork_map(lambda k: _evaluate_share(self.engine_name, modules, wrapper, data, targets, objs[k],
+                                                         dispatch), workers)
         except EngineError:
             raise
         except WorkerError as exc:
@@ -131,18 +133,28 @@ class PolicySet:
             raise EngineError(f"policy engine {self.engine_name}: a worker process failed "
                               f"({exc.__class__.__name__})") from None
         problems: list[Problem] = []
-        for share, answer in zip(shares, answers):
-            problems.extend(self._problems(targets, answer, [documents[i] for i in share]))
+        for share, (answer, failures) in zip(shares, answers):
+            chunk = [documents[i] for i in share]
+            problems.extend(self._problems(targets, answer, chunk))
+            problems.extend(self._failures(targets, failures, chunk))
         return problems
 
     def _evaluate_each(self, engine: Engine, targets: list[Target], documents: Sequence[Document],
-                       dispatch: bool) -> list[Problem]:
+                       dispatch: bool, data: dict[str, Any]) -> list[Problem]:
         """One query per document, the document as the real `input` (no `with`). Every rule runs;
         with `dispatch`, answers of rules whose kinds exclude the document are dropped, so that
         every engine gives the same answers."""
         problems: list[Problem] = []
         for doc in documents:
-            answer = engine.eval_query(f"data.{WRAPPER_PACKAGE}.single", doc.obj)
+            try:
+                answer = engine.eval_query(f"data.{WRAPPER_PACKAGE}.single", doc.obj)
+            except EngineError as exc:  # this document only: the others are still judged
+                problems.extend(self._failures(targets, [Failure(None, (0,), str(exc))], [doc]))
+                # regopy 1.5 fails every later query of an interpreter that failed once: a new one.
+                self._engines.pop((threading.get_ident(), tuple(self.targets.index(t) for t in targets)), None)
+                engine = self._engine(targets, dispatch)
+                engine.set_data(data)
+                continue
             if not isinstance(answer, list):
                 raise EngineError(f"policy engine {self.engine_name}: malformed result")
             kind = _kind(doc.obj)
@@ -193,6 +205,26 @@ class PolicySet:
                 problems.extend(self._results(target, chunk[index], results))
         return problems
 
+    def _failures(self, targets: list[Target], failures: Sequence[Failure],
+                  chunk: Sequence[Document]) -> list[Problem]:
+        """ENGINE-001 on each document a rule could not be evaluated on (linter.rego.isolate)."""
+        problems: list[Problem] = []
+        for failure in failures:
+            target = targets[failure.target] if failure.target is not None else None
+            what = (f"rule {target.rule_id} ({target.file}) could not be evaluated on this document"
+                    if target is not None else "the policy engine failed on this document")
+            more = (f"; {failure.more} more documents fail the same way and were not isolated one by one"
+                    if failure.more else "")
+            for index in failure.docs:
+                problems.append(Problem(
+                    rule_id="ENGINE-001",
+                    message=f"{what}: {_first_line(failure.message)}{more}. Every other rule and document "
+                            f"was checked; the run fails closed (exit 3)",
+                    file=chunk[index].file, source="policy", doc=chunk[index],
+                ))
+                more = ""
+        return problems
+
     def _results(self, target: Target, doc: Document, results: Any) -> list[Problem]:
         if not isinstance(results, list):
             raise _bad_result(target, "is not a set of messages")
@@ -210,6 +242,11 @@ class PolicySet:
             )
             for message, path in (_result(target, item) for item in results)
         ]
+
+
+def _first_line(text: str, limit: int = 300) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else "no message"
+    return line if len(line) <= limit else line[:limit] + "…"
 
 
 def _hit(hit: Any, size: int, target: Target) -> tuple[int, Any]:
@@ -282,13 +319,35 @@ def _parallel_workers(engine: str, count: int) -> int:
 
 
 def _evaluate_share(engine_name: str, modules: dict[str, str], wrapper: str, data: dict[str, Any],
-                    batch: dict[str, Any]) -> Any:
+                    targets: list[Target], objs: list[Any], dispatch: bool) -> tuple[Any, list[Failure]]:
     engine = make_engine(engine_name)
     for filename, source in modules.items():
         engine.add_policy(filename, source)
     engine.add_policy(WRAPPER_FILE, wrapper)
     engine.set_data(data)
-    return engine.eval_query(_BATCH_QUERY, batch)
+    return answer_batch(engine, targets, objs, dispatch, _shared(data))
+
+
+def answer_batch(engine: Engine, targets: list[Target], objs: list[Any], dispatch: bool,
+                 shared: list[Any] | None) -> tuple[Any, list[Failure]]:
+    """The batch answer in one query; when the engine fails, every rule and document that can still
+    be answered, and what failed (linter.rego.isolate)."""
+    def query(idx: list[int]) -> Any:
+        return engine.eval_query(_BATCH_QUERY, batch_input(targets, [objs[i] for i in idx], dispatch, shared))
+
+    try:
+        return query(list(range(len(objs)))), []
+    except EngineError:
+        pass
+    target_query: TargetQuery | None = None
+    if engine.name in AD_HOC_QUERIES:
+        group_of = {kinds: g for g, kinds in enumerate(kind_groups(targets))}
+        docs = f"data.{WRAPPER_PACKAGE}.docs"
+        texts = [target_entry(t, group_of, docs) for t in targets]
+
+        def target_query(k: int, idx: list[int]) -> Any:
+            return engine.eval_query(texts[k], batch_input(targets, [objs[i] for i in idx], dispatch, shared))
+    return isolate(len(objs), len(targets), query, target_query)
 
 
 def balanced_shares(targets: Sequence[Target], documents: Sequence[Document], workers: int) -> list[list[int]]:
@@ -357,22 +416,27 @@ def wrapper_module(targets: Sequence[Target], per_document: bool = False) -> str
     (with results) in `input.docs`, or for a rule with kinds in its group's `input.sel[g]`; `single`:
     per rule, [results] or [] for one document as `input`."""
     group_of = {kinds: g for g, kinds in enumerate(kind_groups(targets))}
-    entries = []
-    for t in targets:
-        # `with input as doc` makes the engine recompute every whole-run rule (cross-resource indexes)
-        # for each document; calling the rule's delegate function directly keeps them cached.
-        if t.direct:
-            value = f"{rego_ref([*t.path, t.direct])}(doc)"
-        else:
-            value = f"{rego_ref([*t.path, t.rule])} with input as doc"
-        each = "some i, doc in docs" if t.kinds is None else (
-            f"some i in input.sel[{group_of[t.kinds]}]\n    doc := docs[i]")
-        entries.append(f"  [[i, xs] | {each}\n    xs := {value}\n    xs != set()\n    xs != []]")
+    entries = [f"  {target_entry(t, group_of)}" for t in targets]
     singles = [f"  [xs | xs := {rego_ref([*t.path, t.rule])}\n    xs != set()\n    xs != []]" for t in targets]
     head = f"package {WRAPPER_PACKAGE}\n\nimport rego.v1\n\n"
     if per_document:  # regopy fails to compile the whole program when `results` trips it
         return head + "single := [\n" + ",\n".join(singles) + ",\n]\n"
     return head + _DOCS + "results := [\n" + ",\n".join(entries) + ",\n]\n"
+
+
+def target_entry(t: Target, group_of: dict[tuple[str, ...], int], docs: str = "docs") -> str:
+    """One rule's comprehension over the batch: [[document index, results], ...]. With `docs` a full
+    reference (`data.kubegate_internal_batch.docs`), it is a query of its own: how a failing batch
+    is asked one rule at a time (linter.rego.isolate)."""
+    # `with input as doc` makes the engine recompute every whole-run rule (cross-resource indexes)
+    # for each document; calling the rule's delegate function directly keeps them cached.
+    if t.direct:
+        value = f"{rego_ref([*t.path, t.direct])}(doc)"
+    else:
+        value = f"{rego_ref([*t.path, t.rule])} with input as doc"
+    each = f"some i, doc in {docs}" if t.kinds is None else (
+        f"some i in input.sel[{group_of[t.kinds]}]\n    doc := {docs}[i]")
+    return f"[[i, xs] | {each}\n    xs := {value}\n    xs != set()\n    xs != []]"
 
 
 # The batch's documents: from input, or from data.kubegate.resources when input.refs says so.

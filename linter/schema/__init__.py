@@ -36,9 +36,10 @@ _MISSING: Any = object()
 class _Compiled:
     """A compiled validator, or the reason there is none (the CRD's problem is reported once)."""
 
-    def __init__(self, validator: Any, crd_problem: Problem | None = None) -> None:
+    def __init__(self, validator: Any, crd_problem: Problem | None = None, failure: str | None = None) -> None:
         self.validator = validator
         self.crd_problem = crd_problem
+        self.failure = failure  # the schema could not be had or used: ENGINE-001 on each such document
 
 
 class SchemaValidator:
@@ -91,14 +92,24 @@ class SchemaValidator:
         rtype = ResourceType(api_version, kind)
         compiled = self._compiled.get(rtype, _MISSING)
         if compiled is _MISSING:
-            compiled = self._compiled[rtype] = self._compile(rtype)
+            try:
+                compiled = self._compile(rtype)
+            except EngineError as exc:  # this kind only: every other document is still validated
+                compiled = _Compiled(None, failure=str(exc))
+            self._compiled[rtype] = compiled
+        if compiled is not None and compiled.failure is not None:
+            return [_engine_failure(doc, compiled.failure)]
         if compiled is None or compiled.validator is None:
             problems = [self._missing(doc, rtype)]
             if compiled is not None and compiled.crd_problem is not None:
                 problems.insert(0, compiled.crd_problem)
                 compiled.crd_problem = None  # once per run, not per resource
             return problems
-        return self._problems(doc, _issues(compiled.validator, obj))
+        try:
+            issues = _issues(compiled.validator, obj)
+        except EngineError as exc:
+            return [_engine_failure(doc, str(exc))]
+        return self._problems(doc, issues)
 
     def _compile(self, rtype: ResourceType) -> _Compiled | None:
         crd = self._crds.get(rtype)
@@ -141,6 +152,11 @@ class SchemaValidator:
             problems.append(Problem("SCHEMA-001", f"{hidden} more schema errors in this {doc.kind} not shown",
                                     doc.file, "schema", doc=doc))
         return problems
+
+
+def _engine_failure(doc: Document, why: str) -> Problem:
+    return Problem("ENGINE-001", f"schema validation could not be done on this document: {why}. Every other "
+                   "document was checked; the run fails closed (exit 3)", doc.file, "schema", doc=doc)
 
 
 def _issues(validator: Any, obj: dict[str, Any]) -> list[SchemaIssue]:

@@ -42,6 +42,7 @@ pod_specs(obj) := [x |
 # initContainers and ephemeralContainers of every pod spec in obj. (Inlined rather than built on
 # pod_specs: about a dozen rules call it for every workload.)
 containers(obj) := [x |
+	some i
 	path := pod_spec_paths[obj.kind]
 	spec := object.get(obj, path, null)
 	is_object(spec)
@@ -49,8 +50,8 @@ containers(obj) := [x |
 	list := spec[field]
 	is_array(list)
 
-	# `some i, c in list` inside a comprehension does not parse in regopy 1.5.2.
-	some i
+	# `some i, c in list` inside a comprehension does not parse in regopy 1.5.2; `some i` is
+	# declared first (regorus: see policies/README.md, "Engine notes").
 	c := list[i]
 	is_object(c)
 	x := {

@@ -16,10 +16,10 @@ binding_kinds := {"RoleBinding", "ClusterRoleBinding"}
 
 # rules(obj): [{"path", "rule"}] for every PolicyRule (not just rules[0]).
 rules(obj) := [x |
+	some i
 	obj.kind in role_kinds
 	list := object.get(obj, "rules", [])
 	is_array(list)
-	some i
 	r := list[i]
 	is_object(r)
 	x := {"path": ["rules", i], "rule": r}
@@ -122,8 +122,8 @@ is_wildcard(list) if "*" in list
 
 # index_of_star(rule, key): positions of "*" in rule[key], for precise paths.
 star_indexes(rule, key) := [i |
+	some i
 	list := object.get(rule, key, [])
 	is_array(list)
-	some i
 	list[i] == "*"
 ]

@@ -66,10 +66,10 @@ metadata_labels(obj) := l if {
 
 # cluster_role_selectors(role): [{"path", "selector"}] of an aggregated ClusterRole's clusterRoleSelectors.
 cluster_role_selectors(role) := [x |
+	some i
 	role.kind == "ClusterRole"
 	list := object.get(role, ["aggregationRule", "clusterRoleSelectors"], [])
 	is_array(list)
-	some i
 	s := list[i]
 
 	# The field is []LabelSelector (values): a null entry decodes to the empty selector.
@@ -157,8 +157,8 @@ file_matches_globs(file, globs) if {
 
 # file_suffixes("a/b/c.yaml") = ["a/b/c.yaml", "b/c.yaml", "c.yaml"]; `./` and `\` normalised.
 file_suffixes(file) := [s |
-	parts := [p | some p in split(replace(file, "\\", "/"), "/"); p != ""; p != "."]
 	some i
+	parts := [p | some p in split(replace(file, "\\", "/"), "/"); p != ""; p != "."]
 	_ = parts[i]
 	s := concat("/", array.slice(parts, i, count(parts)))
 ]
@@ -166,7 +166,11 @@ file_suffixes(file) := [s |
 # rbac_api(obj): obj belongs to rbac.authorization.k8s.io (kinds like Role or ServiceAccount also
 # exist in other API groups, e.g. talos.dev ServiceAccount). A missing apiVersion is given the
 # benefit of the doubt: schema validation reports it.
-rbac_api(obj) if startswith(object.get(obj, "apiVersion", "rbac.authorization.k8s.io/v1"), "rbac.authorization.k8s.io/")
+rbac_api(obj) if {
+	api := object.get(obj, "apiVersion", "rbac.authorization.k8s.io/v1")
+	is_string(api) # a schema-invalid apiVersion is SCHEMA-001's, never an engine error
+	startswith(api, "rbac.authorization.k8s.io/")
+}
 
 # core_api(obj): obj belongs to the core group (apiVersion `v1`), or has no apiVersion.
 core_api(obj) if object.get(obj, "apiVersion", "v1") == "v1"

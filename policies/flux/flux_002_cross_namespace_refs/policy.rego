@@ -100,9 +100,9 @@ _flux2_kinds := {
 }
 
 _flux2_depends_on(obj, wanted) := [{"field": "spec.dependsOn", "at": ["spec", "dependsOn", i]} |
+	some i
 	wanted
 	deps := object.get(obj, ["spec", "dependsOn"], [])
 	is_array(deps)
-	some i
 	_ = deps[i]
 ]

@@ -32,12 +32,12 @@ import data.lib.k8s
 deny contains f if some f in errors(input)
 
 errors(obj) := {f |
+	some i
 	obj.kind in {"Kustomization", "Component"}
 	flux_ext.api_group(obj) == flux_ext.kustomize_config_group
 	some field in ["resources", "components", "bases"]
 	entries := object.get(obj, field, [])
 	is_array(entries)
-	some i
 	entry := entries[i]
 	is_string(entry)
 	_flux10_remote(lower(trim_space(entry)))

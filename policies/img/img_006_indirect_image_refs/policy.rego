@@ -60,10 +60,10 @@ _img6_images_path(obj) := ["spec", "images"] if {
 _img6_refs(obj) := array.concat(_img6_kustomize_refs(obj), _img6_values_refs(obj))
 
 _img6_kustomize_refs(obj) := [r |
+	some i
 	base := _img6_images_path(obj)
 	list := object.get(obj, base, [])
 	is_array(list)
-	some i
 	e := list[i]
 	is_object(e)
 	at := array.concat(base, [i])

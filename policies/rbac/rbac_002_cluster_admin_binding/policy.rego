@@ -103,6 +103,7 @@ _subject_allowed(s) if {
 }
 
 _subject_allowed(s) if {
-	key := concat(":", [object.get(s, "kind", ""), object.get(s, "namespace", ""), object.get(s, "name", "")])
+	is_object(s)
+	key := concat(":", [k8s.text(object.get(s, "kind", "")), k8s.text(object.get(s, "namespace", "")), k8s.text(object.get(s, "name", ""))])
 	key in k8s.param(id, "allowed_subjects", [])
 }

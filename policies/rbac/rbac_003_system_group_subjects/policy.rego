@@ -33,13 +33,16 @@ deny contains f if some f in errors(input)
 always_denied := {"system:anonymous", "system:unauthenticated", "system:masters"}
 
 errors(obj) := {f |
+	some i
 	obj.kind in rbac.binding_kinds
 	not object.get(obj, ["roleRef", "name"], "") in k8s.param(id, "allowed_roles", [])
 	subjects := object.get(obj, "subjects", [])
 	is_array(subjects)
-	some i
 	s := subjects[i]
-	_denied(lower(object.get(s, "name", "")))
+	is_object(s) # `subjects: [true]` is SCHEMA-001's to report (issue 13 row 4)
+	name := object.get(s, "name", "")
+	is_string(name)
+	_denied(lower(name))
 	f := {
 		"msg": concat("", [obj.kind, " '", k8s.name(obj), "' subject ", format_int(i, 10), " is a built-in system group or anonymous identity"]),
 		"path": ["subjects", i, "name"],

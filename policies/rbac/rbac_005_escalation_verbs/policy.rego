@@ -31,13 +31,13 @@ id := "RBAC-005"
 deny contains f if some f in errors(input)
 
 errors(obj) := {f |
+	some what
 	not k8s.name(obj) in k8s.param(id, "allowed_roles", [])
 	some x in rbac.rules(obj)
 
 	# A PolicyRule on none of the resources any grant names matches no grant: one test for most.
 	rbac.resources_match(rbac.field(x.rule, "resources"), _resources)
 	n := rbac.normalized(x.rule)
-	some what
 	grant := _grants[what]
 	rbac.grants_normalized(n, grant.groups, grant.resources, grant.verbs)
 	f := {

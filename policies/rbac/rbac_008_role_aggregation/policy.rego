@@ -105,8 +105,8 @@ _sensitive := {
 
 _sensitive_note(obj) := concat("", ["; the union grants ", concat(", ", sort(found))]) if {
 	found := {what |
-		some r in rbac_ext.effective_rules(obj)
 		some what
+		some r in rbac_ext.effective_rules(obj)
 		s := _sensitive[what]
 		_sensitive_grant(r, s)
 	}

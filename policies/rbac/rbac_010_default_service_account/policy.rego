@@ -36,11 +36,11 @@ deny contains f if some f in errors(input)
 warn contains f if some f in warnings(input)
 
 errors(obj) := {f |
+	some i
 	obj.kind in rbac.binding_kinds
 	rbac_ext.rbac_api(obj)
 	subjects := object.get(obj, "subjects", [])
 	is_array(subjects)
-	some i
 	s := subjects[i]
 	what := _everyone_default(s)
 	f := {
@@ -61,6 +61,7 @@ _everyone_default(s) := "the group of all ServiceAccounts of the cluster" if {
 
 _everyone_default(s) := "the group of all ServiceAccounts of a namespace, default included" if {
 	s.kind == "Group"
+	is_string(s.name)
 	startswith(s.name, "system:serviceaccounts:")
 }
 

@@ -32,12 +32,12 @@ deny contains f if some f in errors(input)
 ciphertext := `^ENC\[AES256_GCM,data:[A-Za-z0-9+/=]*,iv:[A-Za-z0-9+/=]+,tag:[A-Za-z0-9+/=]+,type:[a-z]+\]$`
 
 errors(obj) := {f |
+	some key
 	obj.kind == "Secret"
 	_has_mac(obj)
 	some field in ["data", "stringData"]
 	values := object.get(obj, field, {})
 	is_object(values)
-	some key
 	value := values[key]
 	not _encrypted(value)
 	f := {

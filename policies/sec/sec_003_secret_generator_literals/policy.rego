@@ -32,10 +32,10 @@ deny contains f if some f in errors(input)
 warn contains f if some f in warnings(input)
 
 errors(obj) := {f |
+	some j
 	some g in _generators(obj)
 	literals := object.get(g.gen, "literals", [])
 	is_array(literals)
-	some j
 	_ = literals[j]
 	f := {
 		"msg": concat("", ["secretGenerator ", format_int(g.index, 10), " '", k8s.text(object.get(g.gen, "name", "")), "' literal ", format_int(j, 10), " holds a plain-text secret value"]),
@@ -44,10 +44,10 @@ errors(obj) := {f |
 }
 
 warnings(obj) := {f |
+	some j
 	some g in _generators(obj)
 	envs := object.get(g.gen, "envs", [])
 	is_array(envs)
-	some j
 	_ = envs[j]
 	f := {"msg": _env_msg(g), "path": ["secretGenerator", g.index, "envs", j]}
 } | {f |
@@ -60,11 +60,11 @@ _env_msg(g) := concat("", ["secretGenerator ", format_int(g.index, 10), " '", k8
 
 # Kustomize's own kinds only: Flux's Kustomization (kustomize.toolkit.fluxcd.io) has no generators.
 _generators(obj) := [g |
+	some i
 	startswith(k8s.text(obj.apiVersion), "kustomize.config.k8s.io/")
 	obj.kind in {"Kustomization", "Component"}
 	gens := object.get(obj, "secretGenerator", [])
 	is_array(gens)
-	some i
 	gen := gens[i]
 	is_object(gen)
 	g := {"index": i, "gen": gen}

@@ -83,10 +83,10 @@ _es_specs(obj) := [["spec", "externalSecretSpec"]] if {
 _refs_in(spec, base) := array.concat(
 	[r | ref := spec.secretStoreRef; is_object(ref); r := {"ref": ref, "path": array.concat(base, ["secretStoreRef"])}],
 	[r |
+		some i
 		some field in ["data", "dataFrom"]
 		entries := object.get(spec, field, [])
 		is_array(entries)
-		some i
 		ref := entries[i].sourceRef.storeRef
 		is_object(ref)
 		r := {"ref": ref, "path": array.concat(base, [field, i, "sourceRef", "storeRef"])}

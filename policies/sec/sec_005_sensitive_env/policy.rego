@@ -50,9 +50,9 @@ errors(obj) := {f |
 }
 
 warnings(obj) := {f |
+	some j
 	some c in k8s.containers(obj)
 	env := _array(c.container, "env")
-	some j
 	ref := env[j].valueFrom.secretKeyRef
 	is_object(ref)
 	f := {
@@ -60,9 +60,9 @@ warnings(obj) := {f |
 		"path": array.concat(c.path, ["env", j, "valueFrom", "secretKeyRef"]),
 	}
 } | {f |
+	some j
 	some c in k8s.containers(obj)
 	env_from := _array(c.container, "envFrom")
-	some j
 	ref := env_from[j].secretRef
 	is_object(ref)
 	f := {
@@ -75,9 +75,9 @@ warnings(obj) := {f |
 _literals(obj) := array.concat(array.concat(_env_literals(obj), _configmap_literals(obj)), _generator_literals(obj))
 
 _env_literals(obj) := [x |
+	some j
 	some c in k8s.containers(obj)
 	env := _array(c.container, "env")
-	some j
 	e := env[j]
 	value := e.value
 	x := {
@@ -88,23 +88,22 @@ _env_literals(obj) := [x |
 ]
 
 _configmap_literals(obj) := [x |
+	some key
 	obj.kind == "ConfigMap"
 	values := object.get(obj, "data", null)
 	is_object(values)
 	where := concat("", ["ConfigMap '", k8s.name(obj), "' key"])
-	some key
 	value := values[key]
 	x := {"where": where, "name": key, "value": value, "path": ["data", key]}
 ]
 
 # kustomize configMapGenerator literals ("NAME=value") end up in a ConfigMap too.
 _generator_literals(obj) := [x |
+	some i, j
 	startswith(k8s.text(obj.apiVersion), "kustomize.config.k8s.io/")
 	gens := _array(obj, "configMapGenerator")
-	some i
 	gen := gens[i] # regopy 1.5.2 does not enumerate i inside a call argument: bind first
 	literals := _array(gen, "literals")
-	some j
 	literal := literals[j]
 	is_string(literal)
 	parts := split(literal, "=")

@@ -30,21 +30,22 @@ deny contains f if some f in errors(input)
 credential_names := {"aws_access_key_id", "aws_secret_access_key", "aws_session_token", "azure_client_secret"}
 
 errors(obj) := {f |
+	some j
 	some c in k8s.containers(obj)
 	env := object.get(c.container, "env", [])
 	is_array(env)
-	some j
 	e := env[j]
+	is_object(e)
 	_credential(object.get(e, "name", ""), object.get(e, "value", ""))
 	f := {
 		"msg": concat("", ["container '", k8s.container_name(c.container), "' env ", format_int(j, 10), " holds a literal cloud credential"]),
 		"path": array.concat(c.path, ["env", j, "value"]),
 	}
 } | {f |
+	some key
 	obj.kind == "ConfigMap"
 	values := object.get(obj, "data", {})
 	is_object(values)
-	some key
 	value := values[key]
 	_credential(key, value)
 	f := {"msg": concat("", ["ConfigMap '", k8s.name(obj), "' holds a literal cloud credential"]), "path": ["data", key]}
@@ -54,10 +55,12 @@ _credential(name, value) if {
 	is_string(value)
 	value != ""
 	not contains(value, "${")
+	is_string(name)
 	lower(name) in credential_names
 }
 
 _credential(name, value) if {
+	is_string(name)
 	lower(name) == "google_application_credentials"
 	is_string(value)
 	contains(value, "private_key")

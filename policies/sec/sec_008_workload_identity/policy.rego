@@ -59,8 +59,8 @@ warnings(obj) := {f |
 }
 
 _identities(obj) := [x |
-	obj.kind == "ServiceAccount"
 	some key
+	obj.kind == "ServiceAccount"
 	param := annotations[key]
 	value := object.get(obj, ["metadata", "annotations", key], null)
 	value != null

@@ -37,11 +37,12 @@ errors(obj) := {f |
 }
 
 warnings(obj) := {f |
+	some j
 	some c in k8s.containers(obj)
 	ports := object.get(c.container, "ports", [])
 	is_array(ports)
-	some j
 	port := ports[j]
+	is_object(port)
 	is_number(object.get(port, "hostPort", null))
 	port.hostPort != 0
 	not port.hostPort in k8s.param(id, "allowed_host_ports", [])

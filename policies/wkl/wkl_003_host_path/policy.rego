@@ -31,10 +31,10 @@ id := "WKL-003"
 deny contains f if some f in errors(input)
 
 errors(obj) := {f |
+	some i
 	some ps in k8s.pod_specs(obj)
 	volumes := object.get(ps.spec, "volumes", [])
 	is_array(volumes)
-	some i
 	v := volumes[i]
 	is_object(v)
 	_denied_host_path(object.get(v, "hostPath", null))

@@ -70,9 +70,9 @@ warnings(obj) := {f |
 # _added(obj): every capabilities.add entry as {name, cap (normalised), index, path, pod}.
 # Messages name the index, not the capability: they never quote manifest values.
 _added(obj) := [x |
+	some k
 	some c in k8s.containers(obj)
 	add := _list(_caps(c), "add")
-	some k
 	name := add[k] # regopy 1.5.2 does not enumerate k inside a builtin call: bind first
 	is_string(name)
 	x := {
