@@ -226,7 +226,7 @@ class _Context:
         for d in loaded.documents:
             if not isinstance(d.obj, dict):
                 continue
-            obj, origin_path = _strip_origin(d.obj, out.base)
+            obj, origin_path = _strip_origin(d.obj, str(self.g.root))
             source = self._source_doc(origin_path, obj)
             locator = RenderedLocator(obj, source, patches, images)
             final = obj

@@ -49,10 +49,16 @@ class Job:
 
 @dataclass(frozen=True)
 class Output:
-    text: str | None  # kustomize's stdout; None when it failed
-    base: str  # the overlay directory the origin paths are relative to
+    text: str | None  # kustomize's stdout, origin paths relative to the repository root; None: it failed
     error: str = ""
     cached: bool = False
+
+
+# kustomize's origin annotation (`buildMetadata: [originAnnotations]`), a block scalar whose `path:` or
+# `configuredIn:` line names the source file relative to the overlay directory.
+_ORIGIN_BLOCK = re.compile(r"^(?P<head>(?P<ind>[ \t]*)config\.kubernetes\.io/origin: \|[-+]?\n"
+                           r"(?:(?P=ind)[ \t]+\S.*\n)*?"  # only lines of its block: indented deeper than the key
+                           r"(?P=ind)[ \t]+(?:path|configuredIn): )(?P<path>\S[^\n]*)", re.MULTILINE)
 
 
 def find_renderer(choice: str = "auto") -> Renderer | None:
@@ -145,26 +151,31 @@ def cache_key(job: Job, renderer: Renderer, root: Path) -> str:
 
 def run_jobs(jobs: Sequence[Job], renderer: Renderer, workers: int, cache_dir: Path | None,
              root: Path) -> list[Output]:
-    """Render every job; identical jobs (same inputs) run once. Threads suffice: the work is in subprocesses."""
+    """Render every job; identical jobs (same inputs) run once. Threads suffice: the work is in subprocesses.
+
+    Nothing cached names the checkout: keys hash root-relative paths and file contents, and outputs
+    hold root-relative origins, so a second checkout of the same tree (a new Jenkins workspace) gets
+    the same findings from the cache as from a fresh render."""
     keys = [cache_key(j, renderer, root) for j in jobs]
     unique = {k: j for k, j in zip(keys, jobs)}
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        results = dict(zip(unique, pool.map(lambda kj: _render_cached(kj[1], kj[0], renderer, cache_dir),
+        results = dict(zip(unique, pool.map(lambda kj: _render_cached(kj[1], kj[0], renderer, cache_dir, root),
                                             unique.items())))
     return [results[k] for k in keys]
 
 
-def _render_cached(job: Job, key: str, renderer: Renderer, cache_dir: Path | None) -> Output:
-    entry = cache_dir / f"{key}.json" if cache_dir is not None else None
+def _render_cached(job: Job, key: str, renderer: Renderer, cache_dir: Path | None, root: Path) -> Output:
+    entry = cache_dir / f"{CACHE_FORMAT}-{key}.json" if cache_dir is not None else None
     if entry is not None:
         try:
             data = json.loads(entry.read_text(encoding="utf-8"))
-            return Output(data["text"], data["base"], data.get("error", ""), cached=True)
+            if isinstance(data["text"], str):
+                return Output(data["text"], cached=True)
         except (OSError, ValueError, KeyError, TypeError):
             pass
-    out = render(job, renderer)
+    out = render(job, renderer, root)
     if entry is not None and out.text is not None:
-        _store(entry, {"text": out.text, "base": out.base})
+        _store(entry, {"text": out.text})
     return out
 
 
@@ -180,7 +191,11 @@ def _store(entry: Path, data: dict[str, Any]) -> None:
         pass  # a cache that cannot be written only costs time
 
 
-def render(job: Job, renderer: Renderer) -> Output:
+# Bumped whenever what a cache entry holds changes meaning (2: origins relative to the root).
+CACHE_FORMAT = 2
+
+
+def render(job: Job, renderer: Renderer, root: Path) -> Output:
     with tempfile.TemporaryDirectory(prefix="kubegate-render-") as tmp:
         base = Path(tmp)
         kust: dict[str, Any] = {
@@ -196,12 +211,23 @@ def render(job: Job, renderer: Renderer) -> Output:
             proc = subprocess.run([*renderer.argv, str(base)], capture_output=True, timeout=RENDER_TIMEOUT,
                                   check=False)
         except subprocess.TimeoutExpired:
-            return Output(None, tmp, f"timed out after {RENDER_TIMEOUT} s")
+            return Output(None, f"timed out after {RENDER_TIMEOUT} s")
         except OSError as exc:
-            return Output(None, tmp, f"could not run the renderer ({exc.strerror})")
+            return Output(None, f"could not run the renderer ({exc.strerror})")
         if proc.returncode != 0:
-            return Output(None, tmp, clean_error(proc.stderr.decode("utf-8", "replace"), base))
-        return Output(proc.stdout.decode("utf-8", "replace"), tmp)
+            return Output(None, clean_error(proc.stderr.decode("utf-8", "replace"), base))
+        return Output(relocate_origins(proc.stdout.decode("utf-8", "replace"), base, root))
+
+
+def relocate_origins(text: str, base: Path, root: Path) -> str:
+    """Origin paths relative to the overlay directory `base`, rewritten relative to `root`."""
+    def rel(m: re.Match[str]) -> str:
+        raw = m.group("path").strip()
+        if "://" in raw:
+            return m.group(0)
+        return m.group("head") + os.path.relpath(os.path.normpath(base / raw), root)
+
+    return _ORIGIN_BLOCK.sub(rel, text)
 
 
 _GO_DUMP = re.compile(r"map\[|\{|\"")
