@@ -166,8 +166,6 @@ def test_pr_cannot_turn_a_failed_render_green_through_the_config(
 
 
 @needs_renderer
-@pytest.mark.xfail(reason="issue 13 row 11 (render failure severity outside $CI) belongs to the flux helper",
-                   strict=False)
 def test_failed_render_is_never_green_in_ci_without_the_ci_variable(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.delenv("CI", raising=False)  # Jenkins sets no CI

@@ -161,7 +161,8 @@ def test_render_failure_is_reported_at_spec_path(repo: Path, monkeypatch: pytest
     monkeypatch.delenv("CI", raising=False)
     result = run(repo)
     assert findings(result.problems, "RENDER") == [("RENDER-001", "clusters/prod/apps.yaml", 8)]
-    assert result.problems[0].severity == Severity.WARNING
+    # issue 13 row 11: could-not-check is an error with or without CI in the environment
+    assert result.problems[0].severity == Severity.ERROR
     assert str(repo) not in result.problems[0].message
     monkeypatch.setenv("CI", "true")
     assert run(repo).problems[0].severity == Severity.ERROR
@@ -174,6 +175,7 @@ def test_no_renderer_on_path_is_a_render_failure(repo: Path, monkeypatch: pytest
     result = run(repo)
     assert findings(result.problems, "RENDER") == [("RENDER-001", "clusters/prod/apps.yaml", 8)]
     assert "no renderer on PATH" in result.problems[0].message
+    assert result.problems[0].severity == Severity.ERROR
 
 
 def test_remote_bases_and_other_sources_are_not_rendered_with_reasons(repo: Path) -> None:

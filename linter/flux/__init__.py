@@ -435,10 +435,10 @@ def _reason_key(ks: KsInfo) -> str:
 
 
 def _failure_severity(section: Mapping[str, Any]) -> Severity:
+    """Could-not-check is red by default wherever the run happens (Jenkins sets no `CI`); a team that
+    renders elsewhere lowers it in configuration (in `kubegate ci`, only the base's counts)."""
     choice = str(section.get("on_failure", "auto"))
-    if choice == "auto":
-        return Severity.ERROR if os.environ.get("CI") else Severity.WARNING
-    return Severity.parse(choice)
+    return Severity.ERROR if choice == "auto" else Severity.parse(choice)
 
 
 def _cache_dir(section: Mapping[str, Any]) -> Path | None:
