@@ -230,6 +230,7 @@ def relocate_origins(text: str, base: Path, root: Path) -> str:
     return _ORIGIN_BLOCK.sub(rel, text)
 
 
+_MISSING_FILE = re.compile(r"(?:lstat|stat|open) ([^\s:'\"]+): no such file or directory")
 _GO_DUMP = re.compile(r"map\[|\{|\"")
 
 
@@ -239,6 +240,9 @@ def clean_error(stderr: str, base: Path) -> str:
     text = lines[-1] if lines else "kustomize failed"
     m = re.search(r'err="(.*)"\s*$', text)
     text = m.group(1) if m else re.sub(r"^Error:\s*", "", text)
+    missing = _MISSING_FILE.search(text)
+    if missing:  # the innermost cause, which kustomize's chain of wrapped errors buries at the end
+        return f"{os.path.normpath(base / missing.group(1))} does not exist (it is named by a kustomization)"
     text = text.replace(str(base) + os.sep, "").replace(str(base), "<overlay>")
     # paths relative to the overlay directory become absolute, so the caller can show them repo-relative
     text = re.sub(r"(?:\.\./)+[^\s':]*", lambda m: os.path.normpath(base / m.group(0)), text)
