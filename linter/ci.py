@@ -363,7 +363,7 @@ def _gate(ctx: Context, judge: Judge, stream: TextIO) -> CiOutcome:
         extra_data={"change": cs.to_data()},
         extra_checks=[lambda _docs: list(extra)], suppressions=False, render=ctx.args.render,
         changed_files=frozenset(ctx.head_dir / t for t in targets), trusted_crds=base_crds,
-        fence=ctx.head_dir,
+        fence=ctx.head_dir, named_paths=False, show_unreconciled=ctx.args.show_unreconciled,
     ))
     findings, suppressed = result.findings, list(result.suppressed)
     if not ctx.args.disable_suppressions:
@@ -497,7 +497,7 @@ def _write_baseline(ctx: Context, judge: Judge, stream: TextIO) -> CiOutcome:
 
     paths = ctx.args.paths or ["."]
     result = run_pipeline(RunRequest(paths=paths, config=judge.config, cwd=ctx.head_dir, suppressions=False,
-                                     render=ctx.args.render, fence=ctx.head_dir))
+                                     render=ctx.args.render, fence=ctx.head_dir, named_paths=False))
     sources = replace(judge.sources, baseline=None, read_text=lambda f: _text(ctx.read_head(f)) or None,
                       known_rules=frozenset(result.rules))
     kept, _gone, _problems = suppress.apply_suppressions(result.findings, result.documents, judge.config,

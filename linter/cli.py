@@ -122,6 +122,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
                      help="render Flux Kustomizations with kustomize and check what Flux applies (default: on)")
     run.add_argument("--disable-suppressions", action="store_true",
                      help="ignore inline and annotation suppressions and exceptions (for audits)")
+    run.add_argument("--show-unreconciled", action="store_true",
+                     help="one GRAPH-008 per file that no Flux entry point applies (default: one in all)")
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -291,7 +293,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     progress = make_progress(args, fmt)
     try:
         result = run(RunRequest(paths=paths, config=config, cwd=cwd, stdin=stdin, render=args.render,
-                                suppressions=not args.disable_suppressions, progress=progress))
+                                suppressions=not args.disable_suppressions, progress=progress,
+                                show_unreconciled=args.show_unreconciled))
     finally:
         progress.clear()
     color = use_color(args.color, sys.stdout) and args.output is None
@@ -379,7 +382,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
                        fence=fence_for(config.root, cwd))
     for doc in loaded.documents:
         classify(doc)
-    graph = flux.build_graph(loaded.documents, config.root, cwd)
+    graph = flux.build_graph(loaded.documents, config.root, cwd, flux.self_sources(config.section("flux")))
     sys.stdout.write(flux.draw(graph, args.format))
     return EXIT_OK
 

@@ -71,6 +71,10 @@ class RunRequest:
     suppressions: bool = True
     today: date | None = None
     progress: Progress | None = None
+    # `paths` were named by a person: a file named there (or under a plain kustomize root named there)
+    # is checked even when no Flux entry point applies it. kubegate ci names changed files: False.
+    named_paths: bool = True
+    show_unreconciled: bool = False  # one GRAPH-008 per file Flux never applies, not one in all
 
 
 @dataclass
@@ -495,6 +499,11 @@ def _run(req: RunRequest) -> RunResult:
         problems.extend(p for p in flux_result.problems
                         if id(p.doc) not in context_ids or p.rule_id == "RENDER-001")
         flux_stats = flux_result.stats
+        if flux_result.reach is not None:
+            problems = flux_result.set_aside(loaded.documents, problems, [t.display for t in targets],
+                                             _named(req, targets), req.show_unreconciled)
+            resources = [d for d in resources if d.role == "resource"]
+            kustomize_docs = [d for d in kustomize_docs if d.role == "kustomize"]
         for doc in rendered:
             classify(doc)
         watch.lap("render")
@@ -527,6 +536,27 @@ def _run(req: RunRequest) -> RunResult:
         resources=[_ref(d) for d in checked], fail_level=config.fail_level,
     )
     return RunResult(findings, loaded.documents, summary, rules, info, suppressed)
+
+
+def _named(req: RunRequest, targets: Sequence[Target]) -> frozenset[str]:
+    """The loaded files named on the command line, or under a plain kustomize root named there."""
+    if not req.named_paths:
+        return frozenset()
+    files, roots = set(), []
+    for arg in req.paths:
+        if arg == "-":
+            continue
+        path = Path(os.path.normpath(req.cwd / arg))
+        if path.is_file():
+            files.add(path)
+        elif any((path / name).is_file() for name in ("kustomization.yaml", "kustomization.yml", "Kustomization")):
+            roots.append(path)
+    out = set()
+    for t in targets:
+        p = Path(os.path.normpath(t.path))
+        if p in files or any(r == p or r in p.parents for r in roots):
+            out.add(t.display)
+    return frozenset(out)
 
 
 def _render_enabled(req: RunRequest, docs: Sequence[Document]) -> bool:

@@ -115,6 +115,21 @@ FLUX_GRAPH_RULES = [
     _r("GRAPH-006", "reference-not-in-repo", W, "Referenced ConfigMap/Secret not in the repository",
        "A `valuesFrom` or `substituteFrom` object is not in the repository; it may be created in-cluster.",
        "Add it to the repository, or mark it `optional: true` if it may be absent.", "flux"),
+    _r("GRAPH-007", "assumed-self-source", I, "Undefined GitRepository taken as this repository",
+       "A sourceRef names a GitRepository that the tree does not define. `flux bootstrap` and the Flux "
+       "Operator create the repository's own GitRepository in the cluster, so with `flux.self_sources: auto` "
+       "(the default) kubegate takes it to be this repository and renders what it applies. Reported once "
+       "per GitRepository.",
+       "Nothing to do if it is this repository. If it is another one, set `flux.self_sources` to the list "
+       "of this repository's GitRepositories (`name` or `namespace/name`); the others are then GRAPH-002.",
+       "flux"),
+    _r("GRAPH-008", "unreconciled", I, "Files no Flux Kustomization applies",
+       "The tree has Flux entry points (Kustomizations no other one applies, outside hidden directories), "
+       "and these files are reached by none of them: Flux never applies them (an archive, examples, CI "
+       "configuration), so they are not checked as live manifests. One finding with the count; "
+       "`--show-unreconciled` gives one per file.",
+       "Nothing to do if they are not meant to be applied. Pass a file explicitly to check it anyway, or "
+       "add its directory to a Kustomization if Flux should apply it.", "flux"),
     _r("RENDER-001", "render-failed", E, "Kustomization could not be rendered",
        "kustomize failed on the Kustomization's path, or no renderer is installed, so what Flux would apply "
        "was not checked.",

@@ -80,8 +80,8 @@ def test_clean_tree_has_no_findings(repo: Path) -> None:
     ({"c/a.yaml": ks("a", "./nope")}, [("GRAPH-001", "c/a.yaml", 8)]),
     # a path that leaves the repository
     ({"c/a.yaml": ks("a", "../../etc")}, [("GRAPH-001", "c/a.yaml", 8)]),
-    # sourceRef to a GitRepository that does not exist: at its name
-    ({"c/a.yaml": ks("a", "./apps", source="other")}, [("GRAPH-002", "c/a.yaml", 12)]),
+    # sourceRef to a GitRepository the tree does not define: taken as this repository, said once
+    ({"c/a.yaml": ks("a", "./apps", source="other")}, [("GRAPH-007", "c/a.yaml", 12)]),
     # dependsOn a missing Kustomization: at the entry's name
     ({"c/a.yaml": ks("a", "./apps", extra="  dependsOn:\n    - name: ghost\n")}, [("GRAPH-003", "c/a.yaml", 14)]),
     # dependsOn in another namespace: not the same object

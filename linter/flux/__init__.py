@@ -20,12 +20,13 @@ from typing import Any
 
 from linter.flux.draw import draw
 from linter.flux.graph import FluxGraph, Inputs, KsInfo, Node, Ref, build_graph
+from linter.flux.reconcile import Reach, reach, set_aside
 from linter.flux.origin import ORIGIN_ANNOTATION, ImageRule, Patch, RenderedLocator, file_patch, inline_patch
 from linter.flux.render import Job, Output, Renderer, find_renderer, flux_job, plain_job, run_jobs
 from linter.flux.substitute import disabled, substitute_obj
 from linter.models import DocPath, Document, Problem, Severity, Span
 
-__all__ = ["FluxGraph", "FluxResult", "Ref", "build_graph", "draw", "process"]
+__all__ = ["FluxGraph", "FluxResult", "Ref", "build_graph", "draw", "process", "self_sources"]
 
 
 @dataclass
@@ -33,6 +34,15 @@ class FluxResult:
     rendered: list[Document]
     problems: list[Problem]
     stats: dict[str, Any] = field(default_factory=dict)
+    reach: Reach | None = None  # what Flux applies (linter.flux.reconcile); None: no Flux view of the tree
+    graph: FluxGraph | None = None
+
+    def set_aside(self, documents: Sequence[Document], problems: list[Problem], loaded_files: Sequence[str],
+                  named: frozenset[str], per_file: bool) -> list[Problem]:
+        """linter.flux.reconcile.set_aside: the files Flux never applies leave the check."""
+        if self.reach is None or self.graph is None:
+            return problems
+        return set_aside(self.reach, self.graph.files.show, documents, problems, loaded_files, named, per_file)
 
 
 @dataclass(frozen=True)
@@ -45,7 +55,7 @@ def process(root: Path, documents: Sequence[Document], section: Mapping[str, Any
             changed_files: frozenset[Path] | None = None, *, render: bool = True,
             cwd: Path | None = None) -> FluxResult:
     started = time.perf_counter()
-    graph = build_graph(documents, root, cwd)
+    graph = build_graph(documents, root, cwd, self_sources(section))
     problems = _missing_refs(graph.problems, str(section.get("missing_refs", "warning")))
     stats: dict[str, Any] = {
         "kustomizations": len(graph.kustomizations),
@@ -54,11 +64,15 @@ def process(root: Path, documents: Sequence[Document], section: Mapping[str, Any
     }
     not_rendered: Counter[str] = Counter()
     rendered: list[Document] = []
+    reached = reach(graph, lambda ks: ks_inputs(graph, ks).files) if section.get("unreconciled", "skip") == "skip" \
+        else None
     if render and section.get("render", True) is not False:
         renderer_choice = str(section.get("renderer", "auto"))
-        ctx = _Context(graph, section, changed_files, documents)
+        ctx = _Context(graph, section, changed_files, documents, reached)
         targets = ctx.targets(problems, not_rendered)
         stats["unchanged"], stats["failed"] = ctx.unchanged, ctx.failed
+        if ctx.unreconciled_helm:
+            stats["unreconciled_helmreleases"] = ctx.unreconciled_helm
         renderer = find_renderer(renderer_choice) if targets else None
         if targets and renderer is None:
             for t in targets:
@@ -69,7 +83,29 @@ def process(root: Path, documents: Sequence[Document], section: Mapping[str, Any
     stats["not_rendered"] = dict(sorted(not_rendered.items()))
     stats["documents"] = len(rendered)
     stats["seconds"] = round(time.perf_counter() - started, 3)
-    return FluxResult(rendered, problems, stats)
+    if reached is not None:
+        stats["entry_points"] = len(reached.entry_points)
+    return FluxResult(rendered, problems, stats, reached, graph)
+
+
+def ks_inputs(graph: FluxGraph, ks: KsInfo) -> Inputs:
+    """What a Flux Kustomization's build reads: its path's tree and its components'."""
+    if ks.path is None or not ks.path.is_dir():
+        return Inputs(frozenset())
+    spec = ks.node.doc.obj.get("spec") if isinstance(ks.node.doc.obj.get("spec"), dict) else {}
+    inputs = graph.inputs(ks.path)
+    for component in spec.get("components") or []:
+        if isinstance(component, str):  # Flux adds them to the build: their files are inputs too
+            extra = graph.inputs(ks.path / component)
+            inputs = Inputs(inputs.files | extra.files, inputs.remote or extra.remote,
+                            inputs.helm or extra.helm, inputs.outside or extra.outside)
+    return inputs
+
+
+def self_sources(section: Mapping[str, Any]) -> list[str] | None:
+    """`flux.self_sources`: None for auto, else the configured GitRepository names."""
+    value = section.get("self_sources", "auto")
+    return None if value == "auto" else [str(v) for v in value]
 
 
 def _missing_refs(problems: Sequence[Problem], choice: str) -> list[Problem]:
@@ -86,8 +122,10 @@ def _renderer_names(choice: str) -> str:
 
 class _Context:
     def __init__(self, graph: FluxGraph, section: Mapping[str, Any], changed: frozenset[Path] | None,
-                 documents: Sequence[Document]) -> None:
+                 documents: Sequence[Document], reached: Reach | None) -> None:
         self.g, self.section, self.files = graph, section, graph.files
+        self.reached = reached
+        self.unreconciled_helm = 0  # HelmReleases in files Flux never applies
         self.changed = None if changed is None else frozenset(
             Path(os.path.normpath(p if p.is_absolute() else self.files.cwd / p)) for p in changed)
         self.documents = documents
@@ -100,6 +138,9 @@ class _Context:
         out: list[_Target] = []
         covered: set[Path] = set()
         for ks in self.g.kustomizations:
+            if self.reached is not None and not self.reached.reaches(ks):
+                not_rendered["unreconciled"] += 1  # no entry point applies it: neither does Flux
+                continue
             target = self._flux_target(ks, problems, not_rendered)
             if target is not None:
                 covered |= target.job.inputs.files
@@ -109,6 +150,9 @@ class _Context:
                     self.unchanged += 1
         for node in self.g.nodes:
             if node.ref.kind == "HelmRelease":
+                if self.reached is not None and not self.reached.applies(node.file):
+                    self.unreconciled_helm += 1
+                    continue
                 not_rendered["helm"] += 1
                 if self._wanted_file(node.file):
                     self._not_rendered(node, ("spec",), "HelmRelease is not rendered (helm is not used)",
@@ -131,12 +175,7 @@ class _Context:
             not_rendered["path not found"] += 1
             return None
         spec = node.doc.obj.get("spec") if isinstance(node.doc.obj.get("spec"), dict) else {}
-        inputs = self.g.inputs(ks.path)
-        for component in spec.get("components") or []:
-            if isinstance(component, str):  # Flux adds them to the build: their files are inputs too
-                extra = self.g.inputs(ks.path / component)
-                inputs = Inputs(inputs.files | extra.files, inputs.remote or extra.remote,
-                                inputs.helm or extra.helm, inputs.outside or extra.outside)
+        inputs = ks_inputs(self.g, ks)
         why = "uses remote bases" if inputs.remote else "uses kustomize helmCharts" if inputs.helm else ""
         if why:
             not_rendered["remote base" if inputs.remote else "kustomize helmCharts"] += 1

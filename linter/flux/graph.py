@@ -150,8 +150,13 @@ def is_kustomize_file(doc: Document) -> bool:
                                        and isinstance(doc.obj, dict))
 
 
-def build_graph(documents: Sequence[Document], root: Path, cwd: Path | None = None) -> FluxGraph:
-    """Index every Flux object, resolve its references and report broken ones."""
+def build_graph(documents: Sequence[Document], root: Path, cwd: Path | None = None,
+                self_sources: Sequence[str] | None = None) -> FluxGraph:
+    """Index every Flux object, resolve its references and report broken ones.
+
+    `self_sources`: the GitRepositories (`name` or `namespace/name`) that are this repository besides
+    flux-system/flux-system; None (`flux.self_sources: auto`): also every GitRepository a sourceRef
+    names that the tree does not define, as `flux bootstrap` and the Flux Operator create it in-cluster."""
     root = Path(os.path.normpath(root.resolve()))
     files = SourceFiles(documents, (cwd or Path.cwd()).resolve())
     kdirs = _kustomize_dirs(files)
@@ -162,7 +167,7 @@ def build_graph(documents: Sequence[Document], root: Path, cwd: Path | None = No
     ns = _Namespaces(kdirs, [(d, p) for d, p in flux_docs if d.kind == "Kustomization"], root)
     nodes = [Node(Ref(d.kind, ns.of(d, p), d.name), d, p) for d, p in flux_docs if d.name]
     graph = FluxGraph(root, nodes, [], [], [], kdirs, files)
-    _Resolver(graph, documents, files).run()
+    _Resolver(graph, documents, files, self_sources).run()
     return graph
 
 
@@ -240,8 +245,12 @@ class _Namespaces:
 # --- reference resolution and checks -----------------------------------------------------------------
 
 class _Resolver:
-    def __init__(self, graph: FluxGraph, documents: Sequence[Document], files: SourceFiles) -> None:
+    def __init__(self, graph: FluxGraph, documents: Sequence[Document], files: SourceFiles,
+                 self_sources: Sequence[str] | None = None) -> None:
         self.g, self.files = graph, files
+        self.self_sources = None if self_sources is None else [
+            tuple(s.split("/", 1)) if "/" in s else ("", s) for s in self_sources]
+        self.assumed: set[Ref] = set()  # undefined GitRepositories taken as this repository (GRAPH-007)
         self.by_kind_name: dict[tuple[str, str], list[Node]] = {}
         for n in graph.nodes:
             self.by_kind_name.setdefault((n.ref.kind, n.ref.name), []).append(n)
@@ -303,7 +312,8 @@ class _Resolver:
             return "missing", "no source reference"
         if src.kind != "GitRepository":
             return "other", f"source is a {src.kind}"
-        if (src.kind, src.namespace or "flux-system", src.name) == BOOTSTRAP_SOURCE:
+        if self._is_self(src):
+            self._note_assumed(node, src)
             return "this", ""
         found = self.find(src.kind, src.namespace, src.name)
         if not found:
@@ -362,9 +372,32 @@ class _Resolver:
                          f"{dst.name}{where}")
         return dst
 
-    def _source_exists(self, dst: Ref) -> bool:
-        if (dst.kind, dst.namespace or "flux-system", dst.name) == BOOTSTRAP_SOURCE:
+    def _is_self(self, src: Ref) -> bool:
+        """Whether a GitRepository reference is this repository (see build_graph)."""
+        if src.kind != "GitRepository":
+            return False
+        if (src.kind, src.namespace or "flux-system", src.name) == BOOTSTRAP_SOURCE:
             return True  # created by `flux bootstrap` / the Flux Operator, often not in the repository
+        if self.self_sources is None:
+            return not self.find(src.kind, src.namespace, src.name)
+        return any(name == src.name and ns in ("", src.namespace) for ns, name in self.self_sources)
+
+    def _note_assumed(self, node: Node, src: Ref) -> None:
+        """One GRAPH-007 per undefined GitRepository taken as this repository: say so, and how to stop it."""
+        if self.self_sources is not None or src in self.assumed or self.find(src.kind, src.namespace, src.name):
+            return
+        if (src.kind, src.namespace or "flux-system", src.name) == BOOTSTRAP_SOURCE:
+            return
+        self.assumed.add(src)
+        where = f"{src.namespace}/{src.name}" if src.namespace else src.name
+        self.problem("GRAPH-007", node, ("spec", "sourceRef", "name"),
+                     f"GitRepository {where} is not defined in this tree; it is taken to be this repository "
+                     "(created at bootstrap), so what it applies is rendered and checked. If it is another "
+                     "repository, list this repository's sources in flux.self_sources")
+
+    def _source_exists(self, dst: Ref) -> bool:
+        if self._is_self(dst):
+            return True
         if dst.kind == "ExternalArtifact":
             return any(ns in ("", dst.namespace) or not dst.namespace for ns in self.artifacts.get(dst.name, ()))
         if dst.kind not in SOURCE_KINDS:
