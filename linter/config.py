@@ -48,6 +48,10 @@ class Config:
     opa_url: str | None = None
     limits: Mapping[str, int] = field(default_factory=dict)
     sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # docs/policies.md "Tenancy profiles": single (the default) leaves multi-tenancy lockdown rules
+    # off; multi turns them on everywhere; a tenant list, in those namespaces only.
+    tenancy: str = "single"
+    tenants: tuple[str, ...] = ()
 
     def section(self, name: str) -> Mapping[str, Any]:
         return self.sections.get(name, {})
@@ -204,4 +208,14 @@ def _build(raw: Mapping[str, Any], path: Path, root: Path) -> Config:
         opa_url=raw.get("opa_url"),
         limits=dict(raw.get("limits", {})),
         sections={name: raw[name] for name in ("ci", "flux") if name in raw},
+        **_tenancy(raw.get("tenancy", "single")),
     )
+
+
+def _tenancy(value: Any) -> dict[str, Any]:
+    """`tenancy: single | multi | [ns, ...] | {tenants: [ns, ...]}` (validated by the schema)."""
+    if isinstance(value, dict):
+        value = value.get("tenants", [])
+    if isinstance(value, list):
+        return {"tenancy": "multi", "tenants": tuple(str(v) for v in value)}
+    return {"tenancy": str(value), "tenants": ()}

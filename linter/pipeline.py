@@ -637,7 +637,9 @@ def _policy_check(req: RunRequest, checked: Sequence[Document], kustomize_docs: 
     if not inputs:
         return
     data = {"params": dict(config.params),
-            "kubegate": {**kubegate_data(context, inputs), **req.extra_data}}
+            "kubegate": {**kubegate_data(context, inputs), "tenancy": {"mode": config.tenancy,
+                                                                        "tenants": list(config.tenants)},
+                         **req.extra_data}}
     problems.extend(policies.evaluate(inputs, data))
 
 

@@ -121,3 +121,34 @@ text(x) := "" if not is_string(x)
 
 # container_name(c): the container's name, or "" when absent or not a string.
 container_name(c) := text(object.get(c, "name", ""))
+
+# --- tenancy profile (docs/policies.md, "Tenancy profiles") ----------------------------------------
+
+# The run's `tenancy` configuration as data.kubegate.tenancy: {"mode": "single" | "multi",
+# "tenants": [namespace, ...]}. Without it (a policy unit test, a custom caller) every rule is on.
+default tenancy := {"mode": "multi", "tenants": []}
+
+tenancy := t if {
+	t := data.kubegate.tenancy
+	is_object(t)
+}
+
+# multi_tenant: the configuration declares tenants (`tenancy: multi` or a list of namespaces), so
+# multi-tenancy lockdown rules apply.
+multi_tenant if tenancy.mode == "multi"
+
+# tenant_namespace(ns): lockdown applies to objects of namespace ns: every namespace with
+# `tenancy: multi`, only the listed ones with `tenancy: {tenants: [...]}`.
+tenant_namespace(ns) if {
+	multi_tenant
+	tenants := object.get(tenancy, "tenants", [])
+	is_array(tenants)
+	count(tenants) == 0
+}
+
+tenant_namespace(ns) if {
+	multi_tenant
+	tenants := object.get(tenancy, "tenants", [])
+	is_array(tenants)
+	ns in tenants
+}

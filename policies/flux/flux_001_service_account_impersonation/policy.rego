@@ -6,7 +6,10 @@
 #   (unless the controller runs with `--default-service-account`, which the repository cannot
 #   show). Objects in `platform_namespaces` (default `flux-system`) reconcile as cluster-admin by
 #   design. When `metadata.namespace` is absent (kustomize or a parent Kustomization sets it later)
-#   the namespace is unknown before render: the finding is a warning.
+#   the namespace is unknown before render: the finding is a warning. A multi-tenancy lockdown
+#   rule: it reports only when the configuration declares tenants (`tenancy: multi`, or in the
+#   listed tenant namespaces); a single-tenant fleet (the default profile) reconciles as
+#   cluster-admin by design.
 # related_resources:
 #   - ref: https://fluxcd.io/flux/installation/configuration/multitenancy/
 #     description: Flux multi-tenancy lockdown
@@ -45,6 +48,7 @@ errors(obj) := {f |
 	ns := k8s.namespace(obj)
 	ns != ""
 	not flux_ext.platform_namespace(id, ns)
+	k8s.tenant_namespace(ns)
 	f := {
 		"msg": concat("", [obj.kind, " '", k8s.name(obj), "' sets no spec.serviceAccountName: the controller applies it as cluster-admin"]),
 		"path": flux_ext.present_path(obj, ["spec"]),
@@ -52,6 +56,7 @@ errors(obj) := {f |
 }
 
 warnings(obj) := {f |
+	k8s.multi_tenant
 	_flux1_unimpersonated(obj)
 	k8s.namespace(obj) == ""
 	f := {

@@ -8,7 +8,9 @@
 #   that can point at another namespace's sources reads what it was not given; Flux's multi-tenancy
 #   lockdown (`--no-cross-namespace-refs`) makes such objects fail to reconcile. A reference without
 #   a namespace means the object's own namespace. When the object itself has no
-#   `metadata.namespace`, the comparison waits for render: the finding is a warning.
+#   `metadata.namespace`, the comparison waits for render: the finding is a warning. A
+#   multi-tenancy lockdown rule: it reports only when the configuration declares tenants
+#   (`tenancy: multi`, or in the listed tenant namespaces).
 # related_resources:
 #   - ref: https://fluxcd.io/flux/installation/configuration/multitenancy/
 #     description: Flux multi-tenancy lockdown (--no-cross-namespace-refs)
@@ -43,6 +45,7 @@ errors(obj) := {f |
 	ns := k8s.namespace(obj)
 	ns != ""
 	not flux_ext.platform_namespace(id, ns)
+	k8s.tenant_namespace(ns)
 	some ref in _flux2_refs(obj)
 	ref.namespace != ns
 	f := {
@@ -52,6 +55,7 @@ errors(obj) := {f |
 }
 
 warnings(obj) := {f |
+	k8s.multi_tenant
 	k8s.namespace(obj) == ""
 	some ref in _flux2_refs(obj)
 	f := {

@@ -1,9 +1,11 @@
 # METADATA
 # title: Resource lands in the default namespace
 # description: >-
-#   `metadata.namespace: default` is an error, and so is `namespace: default` in a
-#   kustomization.yaml or `spec.targetNamespace: default` on a Flux Kustomization or HelmRelease: the
-#   default namespace has no owner, quota or tenant RBAC. A namespaced resource without
+#   With tenants declared (`tenancy: multi` or a tenant list), `metadata.namespace: default` is an
+#   error, and so is `namespace: default` in a kustomization.yaml or `spec.targetNamespace: default`
+#   on a Flux Kustomization or HelmRelease: the default namespace has no owner, quota or tenant RBAC.
+#   A single-tenant fleet may choose it deliberately, and cluster-scoped kinds (which kustomize may
+#   stamp with a namespace) never land in it. A namespaced resource without
 #   `metadata.namespace` is fine only when something sets it: a kustomization.yaml in its directory
 #   or above, or a Flux Kustomization with `spec.targetNamespace` whose `spec.path` holds the file
 #   (files from data.kubegate.sources). Best effort: kustomization.yaml contents are not in the
@@ -59,6 +61,8 @@ warnings(obj) := {f |
 # which of them applies to obj.
 _meta3_default_findings(obj) := {f |
 	_meta3_mentions_default(obj)
+	k8s.multi_tenant # a single-tenant fleet may choose the default namespace deliberately
+	_meta3_scope(obj) != "Cluster" # kustomize stamps `namespace:` on kinds it does not know
 	some x in _meta3_namespace_fields(obj)
 	object.get(obj, x, null) == "default"
 	f := {"msg": concat("", [_meta3_noun(obj), " targets the default namespace"]), "path": x}
