@@ -1,11 +1,11 @@
 # METADATA
-# title: Seccomp unconfined or root filesystem writable
+# title: Seccomp unconfined or missing
 # description: >-
 #   Error: a pod or container securityContext sets `seccompProfile.type: Unconfined`, turning off
 #   the system-call filter. Warning: a container, init container or ephemeral container has no
 #   effective `RuntimeDefault` or `Localhost` seccomp profile (its own `seccompProfile` overrides
-#   the pod's), or does not set `readOnlyRootFilesystem: true`. Pods declaring
-#   `spec.os.name: windows` are skipped: neither field exists on Windows.
+#   the pod's). Pods declaring `spec.os.name: windows` are skipped: the field does not exist on
+#   Windows. The read-only root filesystem check, once part of this rule, is WKL-009.
 # related_resources:
 #   - ref: https://kubernetes.io/docs/concepts/security/pod-security-standards/
 #     description: Pod Security Standards, baseline and restricted Seccomp
@@ -15,12 +15,12 @@
 #     description: Polaris notReadOnlyRootFilesystem
 # custom:
 #   id: WKL-007
-#   name: seccomp-read-only-root
+#   name: seccomp-profile
 #   kinds: ["@pods"]
 #   severity: error
 #   remediation: >-
-#     Set `spec.securityContext.seccompProfile.type: RuntimeDefault` and, on every container,
-#     `securityContext.readOnlyRootFilesystem: true` (mount an emptyDir where the process writes).
+#     Set `spec.securityContext.seccompProfile.type: RuntimeDefault` (or `Localhost` with a
+#     profile), and never `Unconfined` on a container.
 package kubegate.wkl.seccomp_read_only
 
 import rego.v1
@@ -54,15 +54,6 @@ warnings(obj) := {f |
 	not wkl_ext.windows_pod(c.pod)
 	path := _unfiltered(c)
 	f := {"msg": concat("", ["container '", k8s.container_name(c.container), "' has no RuntimeDefault or Localhost seccomp profile"]), "path": path}
-} | {f |
-	some c in k8s.containers(obj)
-	not wkl_ext.windows_pod(c.pod)
-	sc := wkl_ext.security_context(c.container)
-	not k8s.has_true(sc, "readOnlyRootFilesystem")
-	f := {
-		"msg": concat("", ["container '", k8s.container_name(c.container), "' does not set readOnlyRootFilesystem to true"]),
-		"path": _rofs_path(c, sc),
-	}
 }
 
 _unconfined(sc) if sc.seccompProfile.type == "Unconfined"
@@ -88,7 +79,3 @@ _type(profile) := t if {
 _type_path(e, type) := array.concat(e.path, ["type"]) if type != ""
 
 _type_path(e, type) := e.path if type == ""
-
-_rofs_path(c, sc) := array.concat(c.path, ["securityContext", "readOnlyRootFilesystem"]) if wkl_ext.sets(sc, "readOnlyRootFilesystem")
-
-_rofs_path(c, sc) := wkl_ext.anchor(c) if not wkl_ext.sets(sc, "readOnlyRootFilesystem")

@@ -50,26 +50,19 @@ test_no_profile_warns if {
 	paths(p.warnings(one({"seccompProfile": {"type": "runtime/default"}}, ro))) == {["spec", "securityContext", "seccompProfile", "type"]}
 }
 
-test_read_only_root_filesystem if {
+test_read_only_root_filesystem_is_wkl_009 if {
 	base := {"seccompProfile": {"type": "RuntimeDefault"}}
-	paths(p.warnings(one(base, {"readOnlyRootFilesystem": false}))) == {["spec", "containers", 0, "securityContext", "readOnlyRootFilesystem"]}
-	paths(p.warnings(one(base, {}))) == {["spec", "containers", 0, "securityContext"]}
-	paths(p.warnings(pod({"securityContext": base, "containers": [{"name": "a"}]}))) == {["spec", "containers", 0]}
-}
-
-test_pod_level_read_only_does_not_exist if {
-	obj := one({"seccompProfile": {"type": "RuntimeDefault"}, "readOnlyRootFilesystem": true}, {})
-	paths(p.warnings(obj)) == {["spec", "containers", 0, "securityContext"]}
+	count(p.warnings(one(base, {"readOnlyRootFilesystem": false}))) == 0
 }
 
 test_init_ephemeral_cronjob if {
 	obj := {"kind": "CronJob", "spec": {"jobTemplate": {"spec": {"template": {"spec": {
 		"securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
 		"initContainers": [{"name": "i", "securityContext": {"readOnlyRootFilesystem": true, "seccompProfile": {"type": "Unconfined"}}}],
-		"ephemeralContainers": [{"name": "e"}],
+		"ephemeralContainers": [{"name": "e", "securityContext": {"seccompProfile": {"type": "Localhost"}}}, {"name": "f", "securityContext": {"seccompProfile": {"type": "x"}}}],
 	}}}}}}
 	paths(p.errors(obj)) == {["spec", "jobTemplate", "spec", "template", "spec", "initContainers", 0, "securityContext", "seccompProfile", "type"]}
-	paths(p.warnings(obj)) == {["spec", "jobTemplate", "spec", "template", "spec", "ephemeralContainers", 0]}
+	paths(p.warnings(obj)) == {["spec", "jobTemplate", "spec", "template", "spec", "ephemeralContainers", 1, "securityContext", "seccompProfile", "type"]}
 }
 
 test_windows_pod_skipped if {
@@ -80,6 +73,6 @@ test_windows_pod_skipped if {
 test_wiring if {
 	d := p.deny with input.kind as "Pod" with input.spec as {"securityContext": {"seccompProfile": {"type": "Unconfined"}}}
 	paths(d) == {["spec", "securityContext", "seccompProfile", "type"]}
-	w := p.warn with input.kind as "Pod" with input.spec as {"securityContext": {"seccompProfile": {"type": "RuntimeDefault"}}, "containers": [{"name": "a"}]}
+	w := p.warn with input.kind as "Pod" with input.spec as {"containers": [{"name": "a"}]}
 	paths(w) == {["spec", "containers", 0]}
 }
