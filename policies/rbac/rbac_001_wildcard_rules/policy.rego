@@ -36,7 +36,7 @@ errors(obj) := {f |
 	some key in ["verbs", "resources"]
 	some j in rbac.star_indexes(x.rule, key)
 	f := {
-		"msg": concat("", [obj.kind, " '", k8s.name(obj), "' rule ", format_int(x.path[1], 10), " grants every ", _noun[key], " ('*')"]),
+		"msg": concat("", [obj.kind, " '", k8s.name(obj), "' rule ", format_int(x.path[1] + 1, 10), " grants every ", _noun[key], " ('*')"]),
 		"path": array.concat(x.path, [key, j]),
 	}
 }
@@ -47,7 +47,7 @@ warnings(obj) := {f |
 	_warn_on(x.rule, key)
 	some j in rbac.star_indexes(x.rule, key)
 	f := {
-		"msg": concat("", [obj.kind, " '", k8s.name(obj), "' rule ", format_int(x.path[1], 10), " grants every ", _noun[key], " ('*')"]),
+		"msg": concat("", [obj.kind, " '", k8s.name(obj), "' rule ", format_int(x.path[1] + 1, 10), " grants every ", _noun[key], " ('*')"]),
 		"path": array.concat(x.path, [key, j]),
 	}
 }

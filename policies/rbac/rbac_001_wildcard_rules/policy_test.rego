@@ -66,3 +66,9 @@ test_wiring if {
 	w := p.warn with input.kind as "Role" with input.rules as [rule(["*"], ["pods"], ["get"])]
 	paths(w) == {["rules", 0, "apiGroups", 0]}
 }
+
+# issue 10: the second rule was reported as "rule 1".
+test_rule_numbers_count_from_one if {
+	msgs := {f.msg | some f in p.errors(role("ClusterRole", [rule([""], ["pods"], ["get"]), rule([""], ["*"], ["get"])]))}
+	msgs == {"ClusterRole 'r' rule 2 grants every resource ('*')"}
+}
