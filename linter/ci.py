@@ -445,7 +445,8 @@ def _sort_key(f: Finding) -> tuple[Any, ...]:
 def _info(info: RunInfo, findings: Sequence[Finding], suppressed: Sequence[Finding],
           cs: changes.ChangeSet, ctx: Context) -> RunInfo:
     sev = Counter(f.severity for f in findings)
-    summary = {**info.summary, "errors": sev[Severity.ERROR], "warnings": sev[Severity.WARNING],
+    summary = {**info.summary, "files_with_findings": len({f.file for f in findings}),
+               "errors": sev[Severity.ERROR], "warnings": sev[Severity.WARNING],
                "infos": sev[Severity.INFO], "suppressed": len(suppressed),
                "ci": {"base": ctx.args.base, "merge_base": ctx.merge_base, "head": ctx.head,
                       "changed_files": len(cs.files),

@@ -709,6 +709,7 @@ def _summary(loaded: _Loaded, context: _Loaded, checked: Sequence[Document], fin
         "skipped": dict(sorted(skipped.items())),
         "unvalidated_documents": sum(unvalidated.values()),
         "unvalidated": dict(sorted(unvalidated.items())),
+        "files_with_findings": len({f.file for f in findings}),
         "errors": sev[Severity.ERROR],
         "warnings": sev[Severity.WARNING],
         "infos": sev[Severity.INFO],

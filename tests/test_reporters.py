@@ -191,7 +191,8 @@ def make_info(root: Path, findings: Sequence[Finding] = FINDINGS, **extra: Any) 
         "errors": sum(f.severity is E for f in findings),
         "warnings": sum(f.severity is W for f in findings),
         "infos": sum(f.severity is I for f in findings),
-        "files": len({f.file for f in findings}),
+        "files": len({f.file for f in findings}) + 2,  # two files checked without a finding
+        "files_with_findings": len({f.file for f in findings}),
         "resources": len(RESOURCES),
     }
     fields: dict[str, Any] = {

@@ -33,8 +33,10 @@ def summary_line(info: RunInfo) -> str:
         [_plural(s.get("errors", 0), "error"), _plural(s.get("warnings", 0), "warning")]
         + ([_plural(s["infos"], "info")] if s.get("infos") else [])
     )
-    parts = [f"{counts} in {_plural(s.get('files', 0), 'file')}",
-             f"{_plural(s.get('resources', 0), 'resource')} checked"]
+    # "in N files" counts the files with findings; what was checked follows.
+    located = s.get("files_with_findings")
+    head = f"{counts} in {_plural(located, 'file')}" if located else counts
+    parts = [head, f"{_plural(s.get('files', 0), 'file')} and {_plural(s.get('resources', 0), 'resource')} checked"]
     if s.get("skipped_documents"):
         parts.append(f"{s['skipped_documents']} documents skipped")
     if s.get("unvalidated_documents"):
