@@ -25,6 +25,10 @@ _CREDENTIAL = re.compile(
 # References to secrets (`secretName`, `tokenSecretRef`) name objects, they do not hold values.
 _REFERENCE = re.compile(r"(name|ref|refs|path|file|mode|type|kind)$", re.IGNORECASE)
 _MAX_DEPTH = 64
+# External Secrets Operator kinds name entries of an external store: `secretKey`, `remoteRef.key` and
+# `property` are names there, not values (redacting them turned `myapp-api-key` into `<redacted>-api-key`).
+_EXTERNAL_SECRET_KINDS = frozenset({"ExternalSecret", "ClusterExternalSecret", "PushSecret"})
+_EXTERNAL_NAME_KEYS = frozenset({"secretKey", "key", "property", "remoteKey"})
 
 
 def secret_values(doc_obj: Any) -> set[str]:
@@ -32,7 +36,9 @@ def secret_values(doc_obj: Any) -> set[str]:
     found: set[str] = set()
     if isinstance(doc_obj, dict) and doc_obj.get("kind") == "Secret":
         _secret_payload(doc_obj, found)
-    _walk(doc_obj, found, 0)
+    names = _EXTERNAL_NAME_KEYS if isinstance(doc_obj, dict) and doc_obj.get("kind") in _EXTERNAL_SECRET_KINDS \
+        else frozenset()
+    _walk(doc_obj, found, 0, names)
     return {s for s in found if len(s) >= MIN_SECRET_LENGTH}
 
 
@@ -99,8 +105,10 @@ def _leaves(value: Any, found: set[str], depth: int) -> None:
             _leaves(item, found, depth + 1)
 
 
-def _walk(value: Any, found: set[str], depth: int) -> None:
-    """Strings under credential-looking keys, and env entries `{name: <credential-ish>, value: ...}`."""
+def _walk(value: Any, found: set[str], depth: int, names: frozenset[str] = frozenset()) -> None:
+    """Strings under credential-looking keys, and env entries `{name: <credential-ish>, value: ...}`.
+    A mapping under a reference key (`secretKeyRef`, `remoteRef`) names a secret and holds none;
+    `names` are keys whose strings are names in this kind (External Secrets)."""
     if depth > _MAX_DEPTH:
         return
     if isinstance(value, dict):
@@ -109,16 +117,19 @@ def _walk(value: Any, found: set[str], depth: int) -> None:
             found.add(value["value"])
         for key, item in value.items():
             if isinstance(item, str):
-                if isinstance(key, str) and _holds_credential(key):
+                if isinstance(key, str) and key not in names and _holds_credential(key):
                     found.add(item)
             elif isinstance(item, (dict, list)):
-                _walk(item, found, depth + 1)
+                if isinstance(key, str) and isinstance(item, dict) and _REF_KEY.search(key):
+                    continue
+                _walk(item, found, depth + 1, names)
     elif isinstance(value, list):
         for item in value:
             if isinstance(item, (dict, list)):
-                _walk(item, found, depth + 1)
+                _walk(item, found, depth + 1, names)
 
 
+_REF_KEY = re.compile(r"Ref$")
 _KEY_VERDICTS: dict[str, bool] = {}  # the same few hundred keys recur in every document of a fleet
 
 

@@ -35,6 +35,7 @@ def deployment(env: list[dict[str, Any]]) -> dict[str, Any]:
     deployment([{"name": "DB_PASSWORD", "value": CANARY}]),
     deployment([{"name": "API_TOKEN", "value": CANARY}]),
     {"kind": "HelmRelease", "spec": {"values": {"auth": {"adminPassword": CANARY}}}},
+    {"kind": "HelmRelease", "spec": {"values": {"minio": {"secretKey": CANARY}}}},  # a value outside ESO kinds
 ])
 def test_canary_is_redacted(doc: dict[str, Any]) -> None:
     secrets = secret_values(doc)
@@ -48,6 +49,12 @@ def test_canary_is_redacted(doc: dict[str, Any]) -> None:
     (deployment([{"name": "LOG_LEVEL", "value": "debug-verbose"}]), "debug-verbose"),
     ({"kind": "Deployment", "spec": {"volumes": [{"secret": {"secretName": "db-creds"}}]}}, "db-creds"),
     ({"kind": "ConfigMap", "data": {"password": "ab"}}, "ab"),  # too short to redact safely
+    # issue 10: an ExternalSecret's name became '<redacted>-api-key' (remoteRef.key is a store entry's name)
+    ({"kind": "ExternalSecret", "metadata": {"name": "myapp-api-key"},
+      "spec": {"data": [{"secretKey": "api-key", "remoteRef": {"key": "myapp", "property": "api_key"}}],
+               "dataFrom": [{"extract": {"key": "myapp"}}]}}, "ExternalSecret 'myapp-api-key'"),
+    (deployment([{"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password-main"}}}]),
+     "password-main"),
 ])
 def test_ordinary_values_are_kept(doc: dict[str, Any], kept: str) -> None:
     assert redact(f"volume {kept} is fine", secret_values(doc)) == f"volume {kept} is fine"
