@@ -68,3 +68,29 @@ def test_rules_profile_names_the_rules_that_ran(tmp_path: Path) -> None:
     assert {row[3] for row in rows} >= {"Deployment", "Role", "Kustomization"}
     assert {"IMG-003", "RBAC-001", "WKL-001"} <= {row[5] for row in rows}
     assert all(float(row[0]) >= 0 and float(row[1]) >= 0 for row in rows)
+
+
+_LOWER = ("# METADATA\n# custom:\n#   id: USR-001\npackage user.lower\n\nimport rego.v1\n\n"
+          "deny contains msg if {\n  lower(input.metadata.labels.team) == \"x\"\n  msg := \"x\"\n}\n")
+
+
+def test_fleet_report_table_and_its_exit_code(tmp_path: Path) -> None:
+    good, broken = tmp_path / "good-fleet", tmp_path / "broken-fleet"
+    for fleet in (good, broken):
+        fleet.mkdir()
+        (fleet / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: apps\n"
+                                       "  labels:\n    team: 5\n")
+    (broken / "pol").mkdir()
+    (broken / "pol" / "p.rego").write_text(_LOWER)
+    (broken / ".kubegate.yaml").write_text("policies:\n  dirs: [pol]\n")  # an engine failure: exit 3
+    bench = tmp_path / "BENCHMARKS.md"
+    bench.write_text("# Benchmarks\n")
+    ok = subprocess.run([sys.executable, str(BENCH / "fleets.py"), str(good), "--write", str(bench)],
+                        capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert "| good-fleet | 1 | 1 | 1 (SCHEMA 1) |" in ok.stdout
+    assert "<!-- fleets:begin -->" in bench.read_text() and "good-fleet" in bench.read_text()
+    bad = subprocess.run([sys.executable, str(BENCH / "fleets.py"), str(good), str(broken)],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 1 and "broken-fleet" in bad.stderr
+    assert "| broken-fleet | 2 | 3 | 2 (ENGINE 1, SCHEMA 1) |" in bad.stdout  # .kubegate.yaml is a document too
