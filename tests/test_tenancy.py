@@ -94,3 +94,40 @@ def test_a_bad_tenancy_is_a_configuration_error(tmp_path: Path, bad: str) -> Non
     write(tmp_path, ".kubegate.yaml", bad)
     with pytest.raises(ConfigError):
         load_config(tmp_path / ".kubegate.yaml", tmp_path)
+
+
+OCI_AND_EXTERNAL_SECRET = """apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata: {name: app, namespace: media}
+spec:
+  interval: 1h
+  url: oci://ghcr.io/example/charts/app
+  ref: {tag: 1.2.3}
+---
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: app, namespace: media}
+spec:
+  secretStoreRef: {kind: ClusterSecretStore, name: onepassword}
+  target: {name: app}
+  dataFrom:
+    - extract: {key: app}
+"""
+
+
+def test_single_tenant_fleet_is_not_nagged_per_source_and_cluster_store(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # bjw-s-labs/home-ops: 80 FLUX-009 "set allowed_sources" and 43 SEC-004 ClusterSecretStore warnings.
+    write(tmp_path, "apps/media/app.yaml", OCI_AND_EXTERNAL_SECRET)
+
+    def found(config: str | None) -> list[str]:
+        if config is not None:
+            write(tmp_path, ".kubegate.yaml", config)
+        main(["check", "--format", "json", "--no-render", "--select", "FLUX-009,SEC-004", str(tmp_path)])
+        return sorted(f["rule_id"] for f in json.loads(capsys.readouterr().out)["findings"])
+
+    assert found(None) == []
+    assert found("tenancy: multi\n") == ["FLUX-009", "SEC-004"]
+    # a configured allowlist applies in every profile
+    assert found("tenancy: single\npolicies:\n  params:\n    FLUX-009: {allowed_sources: [oci://quay.io/]}\n") == [
+        "FLUX-009"]

@@ -5,8 +5,9 @@
 #   `spec.endpoint` and ImageRepository `spec.image` (any API version) must match
 #   `allowed_sources`: an entry equal to the address, or a prefix of it ending at a `/` (so
 #   `https://github.com/org` does not admit `https://github.com/org-evil/...`); entries without a
-#   scheme (`github.com/org/`) match `https://` and `ssh://git@` addresses alike. Until
-#   `allowed_sources` is configured every source is a warning, an error afterwards. `spec.insecure:
+#   scheme (`github.com/org/`) match `https://` and `ssh://git@` addresses alike. Once
+#   `allowed_sources` is configured an unlisted source is an error; before, with tenants declared
+#   (`tenancy`), every source is a warning, and a single-tenant fleet is not asked for one. `spec.insecure:
 #   true` (plain HTTP or unverified TLS) is an error; HelmRepository `spec.passCredentials: true`
 #   (credentials sent to every host the index points at) is a warning. An unresolved `${VAR}`
 #   address is left to the render.
@@ -63,6 +64,7 @@ errors(obj) := {f |
 
 warnings(obj) := {f |
 	k8s.param(id, "allowed_sources", null) == null
+	k8s.multi_tenant # a single-tenant fleet is not nagged on every source to write an allowlist
 	some f in _flux9_unlisted(obj, [], "is not checked against an allowlist (set allowed_sources)")
 } | {f |
 	flux_ext.is_kind(obj, flux_ext.source_group, "HelmRepository")

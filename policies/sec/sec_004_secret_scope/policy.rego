@@ -7,7 +7,8 @@
 #   Or an ExternalSecret / ClusterExternalSecret reads from a ClusterSecretStore not in
 #   `allowed_cluster_stores` (the store-wide `spec.secretStoreRef` and per-entry
 #   `data[].sourceRef.storeRef` / `dataFrom[].sourceRef.storeRef`): a cluster store serves every
-#   namespace its conditions admit, so a tenant can read another team's secrets through it.
+#   namespace its conditions admit, so a tenant can read another team's secrets through it (with
+#   tenants declared only: `tenancy`, docs/policies.md).
 # related_resources:
 #   - ref: https://github.com/bitnami-labs/sealed-secrets#scopes
 #     description: Sealed Secrets scopes (release v0.6.0)
@@ -45,6 +46,7 @@ warnings(obj) := {f |
 		"path": array.concat(base, ["annotations", key]),
 	}
 } | {f |
+	k8s.multi_tenant # one team's fleet shares its cluster store by design
 	some ref in _store_refs(obj)
 	object.get(ref.ref, "kind", "SecretStore") == "ClusterSecretStore"
 	not object.get(ref.ref, "name", null) in k8s.param(id, "allowed_cluster_stores", [])
