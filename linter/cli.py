@@ -178,6 +178,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     graph.add_argument("paths", nargs="*", default=["."], metavar="PATH")
     graph.add_argument("--format", choices=["text", "json", "mermaid", "dot"], default="text")
     graph.add_argument("-c", "--config", type=Path, metavar="FILE")
+
+    from linter import schemas_cmd
+
+    schemas_cmd.add_parser(sub, _Formatter)
     return parser
 
 
@@ -423,6 +427,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_CONFIG
         if args.command == "policy":
             return cmd_policy_test(args)
+        if args.command == "schemas":
+            from linter import schemas_cmd
+
+            return schemas_cmd.run(args)
         return COMMANDS[args.command](args)
     except ConfigError as exc:
         sys.stderr.write(f"kubegate: {exc}\n")

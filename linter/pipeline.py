@@ -599,9 +599,14 @@ def _schema_check(raw: Sequence[Document], rendered: Sequence[Document], crds: S
                                      locations=config.schema_locations, crd_documents=crds)
         problems.extend(backend.validate_many([*raw, *rendered]))
         return validator.unvalidated
-    problems.extend(validator.validate_many(raw))
+    found = validator.validate_many(raw)
     unvalidated = Counter(validator.unvalidated)
-    problems.extend(validator.validate_many(rendered))
+    found.extend(validator.validate_many(rendered))
+    if not config.require_schemas:
+        from linter.schema import aggregate_missing
+
+        found = aggregate_missing(found)
+    problems.extend(found)
     return unvalidated
 
 

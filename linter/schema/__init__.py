@@ -63,6 +63,9 @@ class SchemaValidator:
         self._sources: list[SchemaSource] = build_sources(
             locations, self.kubernetes_version, strict, disk, _catalog_dir()
         )
+        from linter.schema.catalog import CrdCatalog
+
+        self._catalog = next((s for s in self._sources if isinstance(s, CrdCatalog)), None)
         self._crds: dict[ResourceType, CrdSchema] = {}
         file_docs, load_problems = load_crd_documents(list(crd_files))
         self.setup_problems.extend(load_problems)
@@ -130,6 +133,12 @@ class SchemaValidator:
         return None
 
     def _missing(self, doc: Document, rtype: ResourceType) -> Problem:
+        replacement = self._catalog.replacement(rtype) if self._catalog is not None else None
+        if replacement is not None:
+            source = self._catalog.source_of(ResourceType(replacement, rtype.kind)) if self._catalog else None
+            where = f" ({source['project']} {source['version']})" if source else ""
+            return Problem("SCHEMA-004", f"{rtype.api_version} {rtype.kind} is no longer served by Flux{where}; "
+                           f"use apiVersion {replacement}", doc.file, "schema", doc=doc, path=("apiVersion",))
         self.unvalidated[str(rtype)] += 1
         severity = Severity.ERROR if self.require_schemas else Severity.WARNING
         message = (f"no schema for {field_name(rtype.kind)} in {field_name(rtype.api_version)}; the resource was "
@@ -210,3 +219,38 @@ def _catalog_dir() -> Path | None:
         return bundled_dir("schemas")
     except FileNotFoundError:
         return None
+
+
+def aggregate_missing(problems: list[Problem]) -> list[Problem]:
+    """One SCHEMA-002 per apiVersion and kind, at its first document, naming how many documents and
+    which files (`--require-schemas` keeps one per document instead)."""
+    groups: dict[tuple[str, str], list[Problem]] = {}
+    out: list[Problem] = []
+    for p in problems:
+        if p.rule_id != "SCHEMA-002" or p.doc is None:
+            out.append(p)
+            continue
+        key = (p.doc.api_version, p.doc.kind)
+        if key not in groups:
+            groups[key] = []
+            out.append(p)  # placeholder, replaced below in place
+        groups[key].append(p)
+    firsts = {id(g[0]): g for g in groups.values()}
+    result = []
+    for p in out:
+        group = firsts.get(id(p))
+        if group is None:
+            result.append(p)
+            continue
+        files = sorted({q.file for q in group})
+        first = min(group, key=lambda q: (q.file, q.doc.index if q.doc else 0))
+        if len(group) == 1:
+            result.append(first)
+            continue
+        others = [f for f in files if f != first.file]
+        also = f"; also in {', '.join(others[:3])}{', ...' if len(others) > 3 else ''}" if others else ""
+        message = (f"no schema for {field_name(first.doc.kind)} in {field_name(first.doc.api_version)}: "
+                   f"{len(group)} documents in {len(files)} files were not validated{also}. "
+                   "--require-schemas reports each")
+        result.append(Problem("SCHEMA-002", message, first.file, "schema", doc=first.doc, severity=first.severity))
+    return result

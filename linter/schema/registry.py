@@ -391,6 +391,10 @@ def build_sources(
     for location in locations:
         if location == "default":
             sources.append(BundledKubernetes(version, strict, disk))
+            if catalog is not None and (catalog / "crds").is_dir():
+                from linter.schema.catalog import CrdCatalog  # here: it imports this module
+
+                sources.append(CrdCatalog(catalog / "crds", strict))
             if catalog is not None:
                 sources.append(CatalogLocation(catalog, version, strict, fetcher))
             continue
