@@ -50,6 +50,8 @@ class Config:
     sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     # docs/policies.md "Tenancy profiles": single (the default) leaves multi-tenancy lockdown rules
     # off; multi turns them on everywhere; a tenant list, in those namespaces only.
+    # Seconds user (not bundled) Rego rules may take per run before they are stopped (ENGINE-001, exit 3).
+    policy_budget: float = 10.0
     tenancy: str = "single"
     tenants: tuple[str, ...] = ()
 
@@ -197,6 +199,7 @@ def _build(raw: Mapping[str, Any], path: Path, root: Path) -> Config:
         bundled_policies=policies.get("bundled", True),
         policy_namespaces=tuple(namespaces) if namespaces is not None else None,
         params=policies.get("params", {}),
+        policy_budget=float(policies.get("budget_seconds", 10.0)),
         select=tuple(raw.get("select", ())),
         ignore=tuple(raw.get("ignore", ())),
         severity=dict(raw.get("severity", {})),

@@ -78,6 +78,49 @@ def fork_map(fn: Callable[[int], T], count: int) -> list[T]:
             _reap(pid, kill=True)
 
 
+class BudgetExceeded(WorkerError):
+    """A forked call did not answer within its time budget; the child was killed."""
+
+
+def fork_call(fn: Callable[[], T], seconds: float) -> T:
+    """fn() in a forked child that is killed after `seconds`: BudgetExceeded. A child that dies (a
+    signal, an engine crash) is WorkerError, and the parent survives either way."""
+    import pickle  # noqa: F401 - before forking, so that the child does not import it again
+    import select
+    import time
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child, which never returns
+        os.close(read)
+        _child(lambda _i: fn(), 0, write)
+    os.close(write)
+    deadline = time.monotonic() + seconds
+    chunks: list[bytes] = []
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([read], [], [], left)[0]:
+                raise BudgetExceeded(f"no answer within {seconds:g} s")
+            chunk = os.read(read, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    except BaseException:
+        _close(read)
+        _reap(pid, kill=True)
+        raise
+    os.close(read)
+    status = _reap(pid, kill=False)
+    try:
+        ok, value = pickle.loads(b"".join(chunks))
+    except Exception:  # noqa: BLE001 - empty or truncated: the child died before answering
+        raise WorkerError(f"a worker process ended without an answer ({_describe(status)})") from None
+    if not ok:
+        raise value
+    return value
+
+
 def _child(fn: Callable[[int], Any], index: int, write: int) -> None:  # pragma: no cover - child only
     import pickle
 

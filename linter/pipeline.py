@@ -635,7 +635,8 @@ def _policy_check(req: RunRequest, checked: Sequence[Document], kustomize_docs: 
     if not dirs:
         return
     policies = load_policies(dirs, engine=config.engine, opa_url=config.opa_url,
-                             namespaces=config.policy_namespaces, cache_dir=_cache_dir())
+                             namespaces=config.policy_namespaces, cache_dir=_cache_dir(),
+                             budget=config.policy_budget)
     for rule_id, info in policies.rules.items():
         rules.setdefault(rule_id, info)
     inputs = [*checked, *kustomize_docs]

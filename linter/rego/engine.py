@@ -275,6 +275,9 @@ def check_modules(modules: dict[str, str]) -> list[ModuleInfo]:
     except (RuntimeError, ValueError) as exc:
         raise _config_error(parse_regorus_error(str(exc)), "") from None
     modules_ast = json.loads(engine._engine.get_ast_as_json())
+    from linter.rego.recursion import reject_recursion  # here: it needs only the AST
+
+    reject_recursion(modules_ast)
     return [_module_info(m) for m in modules_ast]
 
 

@@ -17,6 +17,7 @@ few microseconds even when its first line rejects the document, and most rules a
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -36,7 +37,19 @@ POLICY_RULE = re.compile(r"^(deny|warn|violation)(_[A-Za-z0-9_]+)?$")
 WRAPPER_PACKAGE = "kubegate_internal_batch"
 WRAPPER_FILE = "<kubegate-batch>.rego"
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_RUNTIME_CALL = re.compile(r"\bopa\.runtime\s*\(")
+# Built-ins a gate must not run (issue 13 row 9): opa.runtime() exposes the process environment;
+# http.send and net.lookup_ip_addr reach the network, which regorus answers with nothing (a silent
+# pass) and OPA with whatever the network says (a judge that depends on the outside).
+_FORBIDDEN_CALL = re.compile(r"\b(opa\.runtime|http\.send|net\.lookup_ip_addr)\s*\(")
+_FORBIDDEN_WHY = {
+    "opa.runtime": "opa.runtime() is not allowed in kubegate policies (it exposes the process environment)",
+    "http.send": "network built-ins are not allowed in kubegate policies: http.send() (a gate's answer must "
+                 "depend on the change only; pass data with `policies.params` or data files instead)",
+    "net.lookup_ip_addr": "network built-ins are not allowed in kubegate policies: net.lookup_ip_addr() (a "
+                          "gate's answer must depend on the change only)",
+}
+# Strings (double-quoted with escapes, or raw backquoted) and comments: what a call pattern must skip.
+_STRING_OR_COMMENT = re.compile(r'"(?:[^"\\\n]|\\.)*"|`[^`]*`|#[^\n]*')
 # Engines that evaluate any query text (a remote OPA server answers data references only).
 AD_HOC_QUERIES = {"regorus"}
 # Documents per engine call.
@@ -76,6 +89,9 @@ class PolicySet:
     package_refs: dict[str, list[str]] | None = None
     _engines: dict[tuple[int, tuple[int, ...]], Engine] = field(default_factory=dict, repr=False,
                                                                 compare=False)
+    # Seconds that user (not bundled) rules may take over a run's documents, evaluated in a forked
+    # child that is killed past it (policies.budget_seconds; 0: no budget, in this process).
+    budget: float = 0.0
 
     def evaluate(self, documents: Sequence[Document], data: dict[str, Any], *,
                  dispatch: bool = True) -> list[Problem]:
@@ -86,6 +102,44 @@ class PolicySet:
         targets = self.applicable(documents) if dispatch else list(self.targets)
         if not targets or not documents:
             return []
+        user = [t for t in targets if not _bundled(t)]
+        if user and self.budget > 0 and self.engine_name in AD_HOC_QUERIES:
+            from linter.forking import can_fork
+
+            if can_fork():
+                trusted = [t for t in targets if _bundled(t)]
+                problems = self._evaluate_targets(trusted, documents, data, dispatch) if trusted else []
+                return problems + self._evaluate_budgeted(user, documents, data, dispatch)
+        return self._evaluate_targets(targets, documents, data, dispatch)
+
+    def _evaluate_budgeted(self, targets: list[Target], documents: Sequence[Document], data: dict[str, Any],
+                           dispatch: bool) -> list[Problem]:
+        """User rules in a child killed after `budget` seconds (issue 13 row 3: a 27-million-item
+        comprehension ran past 60 s with no output). Past the budget, or if the engine dies, each
+        rule is ENGINE-001 at the first document: exit 3, naming the rules; the bundled library's
+        findings, evaluated in this process, are kept."""
+        from linter.forking import BudgetExceeded, WorkerError, fork_call
+
+        objs = [d.obj for d in documents]
+
+        def evaluate() -> tuple[Any, list[Failure]]:
+            engine = self._engine(targets, dispatch)
+            engine.set_data(data)
+            return answer_batch(engine, targets, objs, dispatch, _shared(data))
+
+        try:
+            answer, failures = fork_call(evaluate, self.budget)
+        except BudgetExceeded:
+            why = (f"did not finish within the policy evaluation budget of {self.budget:g} s "
+                   "(policies.budget_seconds; raise it, or make the rule cheaper)")
+            return self._failures(targets, [Failure(k, (0,), why) for k in range(len(targets))], documents)
+        except WorkerError as exc:
+            return self._failures(targets, [Failure(k, (0,), f"the engine process failed: {exc}")
+                                            for k in range(len(targets))], documents)
+        return [*self._problems(targets, answer, documents), *self._failures(targets, failures, documents)]
+
+    def _evaluate_targets(self, targets: list[Target], documents: Sequence[Document], data: dict[str, Any],
+                          dispatch: bool) -> list[Problem]:
         if self.engine_name in PER_DOCUMENT:
             engine = self._engine(targets, dispatch)
             engine.set_data(data)
@@ -242,6 +296,18 @@ class PolicySet:
             )
             for message, path in (_result(target, item) for item in results)
         ]
+
+
+def _bundled(target: Target) -> bool:
+    """Whether a rule comes from the bundled library (trusted, tested to stay fast and finite)."""
+    return target.file.startswith(_bundled_prefix())
+
+
+@functools.lru_cache(maxsize=1)
+def _bundled_prefix() -> str:
+    from linter.resources import bundled_dir
+
+    return str(bundled_dir("policies")) + os.sep
 
 
 def _first_line(text: str, limit: int = 300) -> str:
@@ -486,18 +552,19 @@ def read_modules(files: Sequence[Path]) -> dict[str, str]:
 
 
 def _reject_runtime(filename: str, source: str) -> None:
-    """opa.runtime() hands regopy's and OPA's whole process environment (tokens included) to a policy."""
-    if "opa.runtime" not in source:  # what the pattern needs: most modules are done in one scan
+    """Refuse a policy that calls a forbidden built-in (_FORBIDDEN_CALL), at its line: exit 2."""
+    if not any(name in source for name in _FORBIDDEN_WHY):  # most modules are done in one scan
         return
-    for number, line in enumerate(source.splitlines(), 1):
-        code = line.split("#", 1)[0]
-        if _RUNTIME_CALL.search(code):
-            raise ConfigError("opa.runtime() is not allowed in kubegate policies (it exposes the "
-                              "process environment)", filename, number)
+    # Blank out strings and comments, keeping newlines, so line numbers stay right.
+    code = _STRING_OR_COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), source)
+    found = _FORBIDDEN_CALL.search(code)
+    if found:
+        raise ConfigError(_FORBIDDEN_WHY[found.group(1)], filename, code.count("\n", 0, found.start()) + 1)
 
 
 def load_policies(dirs: Sequence[Path], *, engine: str = "regorus", opa_url: str | None = None,
-                  namespaces: Sequence[str] | None = None, cache_dir: Path | None = None) -> PolicySet:
+                  namespaces: Sequence[str] | None = None, cache_dir: Path | None = None,
+                  budget: float = 0.0) -> PolicySet:
     """Compile every policy under `dirs` (not `*_test.rego`) and read its rules from METADATA.
 
     With `cache_dir`, the rule index of an unchanged set of modules is read from disk: the compile
@@ -511,7 +578,7 @@ def load_policies(dirs: Sequence[Path], *, engine: str = "regorus", opa_url: str
     if index is None:
         index = _index(modules, namespaces)
         _write_index(cache_dir, key, index)
-    return PolicySet(rules=index.rules, files=files, engine_name=engine, opa_url=opa_url,
+    return PolicySet(rules=index.rules, files=files, engine_name=engine, opa_url=opa_url, budget=budget,
                      targets=index.targets, modules=modules, module_packages=index.module_packages,
                      package_refs=index.package_refs)
 
