@@ -36,8 +36,8 @@ def secret_values(doc_obj: Any) -> set[str]:
     found: set[str] = set()
     if isinstance(doc_obj, dict) and doc_obj.get("kind") == "Secret":
         _secret_payload(doc_obj, found)
-    names = _EXTERNAL_NAME_KEYS if isinstance(doc_obj, dict) and doc_obj.get("kind") in _EXTERNAL_SECRET_KINDS \
-        else frozenset()
+    kind = doc_obj.get("kind") if isinstance(doc_obj, dict) else None
+    names = _EXTERNAL_NAME_KEYS if isinstance(kind, str) and kind in _EXTERNAL_SECRET_KINDS else frozenset()
     _walk(doc_obj, found, 0, names)
     return {s for s in found if len(s) >= MIN_SECRET_LENGTH}
 

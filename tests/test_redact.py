@@ -64,9 +64,21 @@ def test_longest_secret_first() -> None:
     assert redact("x hunter2hunter2 y", {"hunter2", "hunter2hunter2"}) == f"x {REDACTED} y"
 
 
-@pytest.mark.parametrize("doc", [None, "text", 5, [1, {"password": 3}], {"kind": "Secret", "data": "oops"}])
+@pytest.mark.parametrize("doc", [None, "text", 5, [1, {"password": 3}], {"kind": "Secret", "data": "oops"},
+                                 {"kind": ["ExternalSecret"]}, {"kind": {"a": 1}}])
 def test_odd_documents_do_not_crash(doc: Any) -> None:
     assert secret_values(doc) == set()
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                   max_size=4), max_leaves=20)
+
+
+@given(st.fixed_dictionaries({"kind": _JSON, "data": _JSON, "spec": _JSON}))
+def test_any_shape_under_any_kind_does_not_crash(doc: dict[str, Any]) -> None:
+    """A `kind:` that is a list or a map (a broken kustomization.yaml) was a TypeError and exit 3."""
+    assert isinstance(secret_values(doc), set)
 
 
 @given(st.text(min_size=4, max_size=40))
