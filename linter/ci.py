@@ -364,6 +364,7 @@ def _gate(ctx: Context, judge: Judge, stream: TextIO) -> CiOutcome:
         extra_checks=[lambda _docs: list(extra)], suppressions=False, render=ctx.args.render,
         changed_files=frozenset(ctx.head_dir / t for t in targets), trusted_crds=base_crds,
         fence=ctx.head_dir, named_paths=False, show_unreconciled=ctx.args.show_unreconciled,
+        helm_online=_online(ctx.args, judge.config),
     ))
     findings, suppressed = result.findings, list(result.suppressed)
     if not ctx.args.disable_suppressions:
@@ -498,7 +499,8 @@ def _write_baseline(ctx: Context, judge: Judge, stream: TextIO) -> CiOutcome:
 
     paths = ctx.args.paths or ["."]
     result = run_pipeline(RunRequest(paths=paths, config=judge.config, cwd=ctx.head_dir, suppressions=False,
-                                     render=ctx.args.render, fence=ctx.head_dir, named_paths=False))
+                                     render=ctx.args.render, fence=ctx.head_dir, named_paths=False,
+                                     helm_online=_online(ctx.args, judge.config)))
     sources = replace(judge.sources, baseline=None, read_text=lambda f: _text(ctx.read_head(f)) or None,
                       known_rules=frozenset(result.rules))
     kept, _gone, _problems = suppress.apply_suppressions(result.findings, result.documents, judge.config,
@@ -508,3 +510,11 @@ def _write_baseline(ctx: Context, judge: Judge, stream: TextIO) -> CiOutcome:
     target.write_text(suppress.render_baseline(kept), encoding="utf-8")
     stream.write(f"kubegate: wrote {len(kept)} findings to {target}\n")
     return CiOutcome([], judge.config.fail_level, result.info)
+
+
+def _online(args: Any, config: Any) -> bool:
+    """`kubegate ci` fetches charts unless --offline or the base's `helm.online: false` says not to:
+    a chart that cannot be had there is RENDER-004, an error (could-not-check is never green)."""
+    if getattr(args, "online", None) is not None:
+        return bool(args.online)
+    return config.section("helm").get("online", "auto") is not False

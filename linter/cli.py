@@ -120,6 +120,16 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     run = p.add_argument_group("run")
     run.add_argument("--render", action=argparse.BooleanOptionalAction, default=None,
                      help="render Flux Kustomizations with kustomize and check what Flux applies (default: on)")
+    helm = p.add_argument_group("helm")
+    helm.add_argument("--online", dest="online", action="store_const", const=True, default=None,
+                      help="fetch charts from their repositories when the chart cache lacks them "
+                      "(default for `kubegate ci`)")
+    helm.add_argument("--offline", dest="online", action="store_const", const=False,
+                      help="never use the network: charts come from the tree and the chart cache "
+                      "(default for `check` and the pre-commit hook)")
+    helm.add_argument("--chart-cache", type=Path, metavar="DIR",
+                      help="chart cache directory (default: the user cache directory; fill it with "
+                      "`kubegate charts pull`)")
     run.add_argument("--disable-suppressions", action="store_true",
                      help="ignore inline and annotation suppressions and exceptions (for audits)")
     run.add_argument("--show-unreconciled", action="store_true",
@@ -214,6 +224,9 @@ def config_from_args(args: argparse.Namespace, start: Path) -> Any:
         changes["bundled_policies"] = False
     if args.exclude:
         changes["exclude"] = (*config.exclude, *args.exclude)
+    if getattr(args, "chart_cache", None) is not None:
+        helm = {**config.section("helm"), "chart_cache": str(args.chart_cache.resolve())}
+        changes["sections"] = {**config.sections, "helm": helm}
     if changes.get("engine") == "opa" and not (changes.get("opa_url") or config.opa_url):
         raise ConfigError("--engine opa needs --opa-url (or opa_url in the configuration)")
     return replace(config, **changes)
@@ -298,7 +311,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     try:
         result = run(RunRequest(paths=paths, config=config, cwd=cwd, stdin=stdin, render=args.render,
                                 suppressions=not args.disable_suppressions, progress=progress,
-                                show_unreconciled=args.show_unreconciled))
+                                show_unreconciled=args.show_unreconciled, helm_online=args.online))
     finally:
         progress.clear()
     color = use_color(args.color, sys.stdout) and args.output is None

@@ -20,7 +20,7 @@ from linter.resources import bundled_dir
 
 CONFIG_NAMES = (".kubegate.yaml", ".kubegate.yml")
 # Sections validated by their own schema file: config key path -> schema file name.
-SECTION_SCHEMAS = {("policies", "params"): "params", ("ci",): "ci", ("flux",): "flux"}
+SECTION_SCHEMAS = {("policies", "params"): "params", ("ci",): "ci", ("flux",): "flux", ("helm",): "helm"}
 
 
 @dataclass(frozen=True)
@@ -76,10 +76,18 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
+def repository_root(here: Path) -> Path:
+    """The Git work tree holding `here` (Flux paths are relative to it), else `here` itself."""
+    for directory in (here, *here.parents):
+        if (directory / ".git").exists():
+            return directory
+    return here
+
+
 def load_config(explicit: Path | None, start: Path) -> Config:
     path = explicit or find_config(start)
     if path is None:
-        return Config(root=start.resolve() if start.is_dir() else start.parent.resolve())
+        return Config(root=repository_root(start.resolve() if start.is_dir() else start.parent.resolve()))
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
     return parse_config_text(_read_text(path), str(path), root=path.resolve().parent,
@@ -210,7 +218,7 @@ def _build(raw: Mapping[str, Any], path: Path, root: Path) -> Config:
         engine=raw.get("engine", "regorus"),
         opa_url=raw.get("opa_url"),
         limits=dict(raw.get("limits", {})),
-        sections={name: raw[name] for name in ("ci", "flux") if name in raw},
+        sections={name: raw[name] for name in ("ci", "flux", "helm") if name in raw},
         **_tenancy(raw.get("tenancy", "single")),
     )
 

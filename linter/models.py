@@ -92,6 +92,8 @@ class Document:
     comments: list[dict[str, Any]] = field(default_factory=list)
     # Set when the document came from a renderer: the source file and document it was built from.
     origin: Document | None = None
+    # Set on objects a Helm chart rendered: "chart version: templates/file.yaml" (findings name it).
+    via: str = ""
     # False when the loader saw no `kubegate:` in the file's text, so no inline suppression can
     # apply to it (the suppression pass need not read the file again).
     inline_marks: bool = True
@@ -171,9 +173,11 @@ class Finding:
     api_version: str = ""
     pointer: str = ""  # RFC 6901 JSON pointer inside the resource ("" when not about a field)
     exact: bool = True  # False: the field is absent; the position is its nearest existing parent
+    rendered_from: str = ""  # a Helm chart's template ("podinfo 6.5.0: templates/deployment.yaml")
+    chart_only: bool = False  # set by the chart itself, not by the HelmRelease's values
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "rule_id": self.rule_id,
             "rule_name": self.rule_name,
             "severity": self.severity.value,
@@ -191,6 +195,9 @@ class Finding:
             "exact": self.exact,
             "source": self.source,
         }
+        if self.rendered_from:  # only on findings about a chart's output: other reports keep their shape
+            out.update(rendered_from=self.rendered_from, chart_only=self.chart_only)
+        return out
 
 
 def json_pointer(path: DocPath) -> str:

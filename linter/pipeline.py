@@ -75,6 +75,8 @@ class RunRequest:
     # is checked even when no Flux entry point applies it. kubegate ci names changed files: False.
     named_paths: bool = True
     show_unreconciled: bool = False  # one GRAPH-008 per file Flux never applies, not one in all
+    # Whether charts may be fetched (None: `helm.online` decides; its auto is offline, kubegate ci passes True).
+    helm_online: bool | None = None
 
 
 @dataclass
@@ -206,6 +208,23 @@ def _exempt(rule_id: str, doc: Document | None, config: Config) -> bool:
                for key, value in checks)
 
 
+def _chart_origin(problem: Problem) -> tuple[str, bool]:
+    """(the chart template a rendered object came from, whether the HelmRelease's values do not set the
+    field), or ("", False) for anything else."""
+    doc = problem.doc
+    if doc is None or not doc.via:
+        return "", False
+    traced = getattr(doc.locator, "traced", None)
+    return doc.via, bool(traced is not None and not traced(problem.path))
+
+
+def _chart_exempt(rule_id: str, via: str, chart_only: bool, config: Config) -> bool:
+    """`helm.exempt_charts: {chart: [rule prefixes]}`: findings that only the chart can fix, per chart."""
+    table = config.section("helm").get("exempt_charts") or {}
+    prefixes = table.get(via.split(" ", 1)[0]) if chart_only and isinstance(table, dict) else None
+    return bool(prefixes) and _longest_prefix(rule_id, tuple(prefixes)) >= 0
+
+
 def _file_ignored(rule_id: str, file: str, config: Config) -> bool:
     for pattern, prefixes in config.per_file_ignores.items():
         if fnmatch.fnmatch(file, pattern) and _longest_prefix(rule_id, prefixes) >= 0:
@@ -271,12 +290,16 @@ def resolve(problems: Iterable[Problem], config: Config, rules: Mapping[str, Rul
             if key not in secrets_cache:
                 secrets_cache[key] = secret_values(doc.obj)
             message = redact(message, secrets_cache[key])
+        via, chart_only = _chart_origin(problem)
+        if via and problem.rule_id not in FAIL_CLOSED and _chart_exempt(problem.rule_id, via, chart_only, config):
+            continue
         finding = Finding(
             file=file, line=span.line, column=span.column, end_line=span.end_line, end_column=span.end_column,
-            rule_id=problem.rule_id, rule_name=rule.name, severity=severity, message=message,
+            rule_id=problem.rule_id, rule_name=rule.name, severity=severity,
+            message=f"{message} [{via}{'; set by the chart, not by values' if chart_only else ''}]" if via else message,
             source=problem.source, kind=doc.kind if doc else "", namespace=doc.namespace if doc else "",
             name=doc.name if doc else "", api_version=doc.api_version if doc else "",
-            pointer=json_pointer(problem.path), exact=exact,
+            pointer=json_pointer(problem.path), exact=exact, rendered_from=via, chart_only=chart_only,
         )
         # A finding that the raw file and its render share is reported once, at the source line.
         key = (finding.rule_id, finding.file, finding.line, finding.column, finding.message)
@@ -486,11 +509,12 @@ def _run(req: RunRequest) -> RunResult:
     flux_stats: dict[str, Any] = {}
     rendered: list[Document] = []
     if _render_enabled(req, all_known):
-        say("rendering Flux Kustomizations")
+        say("rendering Flux Kustomizations and HelmReleases")
         from linter import flux
 
         flux_result = flux.process(config.root, all_known, config.section("flux"), req.changed_files,
-                                   render=True, cwd=req.cwd)
+                                   render=True, cwd=req.cwd, helm_section=config.section("helm"),
+                                   online=_helm_online(req, config))
         rendered = flux_result.rendered
         # Context files are loaded for CRDs and cross-resource data only: never report on them, except
         # that a render failure is always reported: a change to an overlay fails the render of the
@@ -538,6 +562,12 @@ def _run(req: RunRequest) -> RunResult:
     return RunResult(findings, loaded.documents, summary, rules, info, suppressed)
 
 
+def _helm_online(req: RunRequest, config: Config) -> bool:
+    if req.helm_online is not None:
+        return req.helm_online
+    return config.section("helm").get("online", "auto") is True
+
+
 def _named(req: RunRequest, targets: Sequence[Target]) -> frozenset[str]:
     """The loaded files named on the command line, or under a plain kustomize root named there."""
     if not req.named_paths:
@@ -566,8 +596,10 @@ def _render_enabled(req: RunRequest, docs: Sequence[Document]) -> bool:
         return False
     if section.get("plain_kustomize") and any(d.role == "kustomize" for d in docs):
         return True
-    return any(d.role == "resource" and d.kind == "Kustomization"
-               and d.api_version.startswith("kustomize.toolkit.fluxcd.io/") for d in docs)
+    return any(d.role == "resource" and (d.kind, d.api_version.split("/", 1)[0]) in _RENDERED_KINDS for d in docs)
+
+
+_RENDERED_KINDS = {("Kustomization", "kustomize.toolkit.fluxcd.io"), ("HelmRelease", "helm.toolkit.fluxcd.io")}
 
 
 def _crds(known: Sequence[Document], trusted: Mapping[str, Document] | None) -> list[Document]:

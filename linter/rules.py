@@ -139,9 +139,39 @@ FLUX_GRAPH_RULES = [
        "kustomize failed on the Kustomization's path, or no renderer is installed, so what Flux would apply "
        "was not checked.",
        "Run `kubectl kustomize PATH` to see the error; install kubectl or kustomize to render.", "flux"),
-    _r("RENDER-002", "not-rendered", I, "Kustomization not rendered",
-       "The Kustomization's source is not this repository, or it uses remote bases or Helm; it was not rendered.",
+    _r("RENDER-002", "not-rendered", I, "Kustomization or HelmRelease not rendered",
+       "The source is not readable here: a Kustomization whose source is another repository or that uses "
+       "remote bases or kustomize helmCharts, a HelmRelease whose chart is in another Git repository or a "
+       "Bucket. What it applies was not checked.",
        "Nothing to do, or check that repository separately.", "flux"),
+    _r("RENDER-003", "chart-not-cached", W, "HelmRelease chart not in the chart cache (offline)",
+       "The run is offline (the default for `check` and the pre-commit hook) and the HelmRelease's chart is "
+       "neither in the repository nor in the chart cache, so the objects it installs were not checked; "
+       "only its values were. A warning, not an error, so that a first offline run is not red for a "
+       "cache it has never filled; `kubegate ci` is online and fails closed instead (RENDER-004).",
+       "Run `kubegate charts pull .` where the network is allowed (or pass --online), or point "
+       "--chart-cache at a filled cache. `severity: {RENDER-003: error}` makes offline runs strict.", "flux"),
+    _r("RENDER-004", "chart-fetch-failed", E, "HelmRelease chart could not be fetched",
+       "Online, the chart could not be had: the repository is unreachable, answers with an error, has no "
+       "version matching `spec.chart.spec.version`, or serves an archive whose digest does not match its "
+       "index. What the release installs was not checked, so the gate fails closed.",
+       "Check the HelmRepository/OCIRepository URL and the version constraint; for a private repository "
+       "put credentials in the Docker or Helm registry configuration.", "flux"),
+    _r("RENDER-005", "chart-render-failed", E, "Helm could not render the HelmRelease",
+       "Helm failed on the chart with these values (a template error, a `required` value left unset, a "
+       "values schema violation, a valuesFiles entry the chart lacks, output that is not YAML). "
+       "helm-controller would fail the same install or upgrade.",
+       "Fix the values named in the message; reproduce with `helm template NAME CHART -f values.yaml`.", "flux"),
+    _r("RENDER-006", "chart-render-limit", E, "Rendering the HelmRelease overran a limit",
+       "The chart's templates ran past `helm.timeout_seconds` (default 30 s), rendered more than "
+       "`helm.max_output_mb` (64 MB), or exhausted `helm.memory_mb` (2048 MB): a template loop or a "
+       "runaway output. The engine was stopped; every other release was still rendered.",
+       "Fix the chart or values; raise the limit in the `helm` configuration section if the output is "
+       "legitimately that large.", "flux"),
+    _r("RENDER-007", "helm-not-installed", W, "HelmReleases not rendered: no Helm engine",
+       "kubegate's Helm engine (helm-python-sdk, an optional extra) is not installed, so no HelmRelease was "
+       "rendered; reported once, with the count.",
+       "pip install 'kubegate[helm]'", "flux"),
 ]
 
 # --- engine: a check that could not give an answer ----------------------------------------------

@@ -53,7 +53,8 @@ class _Target:
 
 def process(root: Path, documents: Sequence[Document], section: Mapping[str, Any],
             changed_files: frozenset[Path] | None = None, *, render: bool = True,
-            cwd: Path | None = None) -> FluxResult:
+            cwd: Path | None = None, helm_section: Mapping[str, Any] | None = None,
+            online: bool = False) -> FluxResult:
     started = time.perf_counter()
     graph = build_graph(documents, root, cwd, self_sources(section))
     problems = _missing_refs(graph.problems, str(section.get("missing_refs", "warning")))
@@ -80,12 +81,36 @@ def process(root: Path, documents: Sequence[Document], section: Mapping[str, Any
             stats["failed"] += len(targets)
         elif targets and renderer is not None:
             rendered = ctx.run(targets, renderer, problems, stats)
+        rendered.extend(_helm(graph, documents, rendered, helm_section or {}, ctx, online, problems, stats))
     stats["not_rendered"] = dict(sorted(not_rendered.items()))
     stats["documents"] = len(rendered)
     stats["seconds"] = round(time.perf_counter() - started, 3)
     if reached is not None:
         stats["entry_points"] = len(reached.entry_points)
     return FluxResult(rendered, problems, stats, reached, graph)
+
+
+def _helm(graph: FluxGraph, documents: Sequence[Document], rendered: Sequence[Document],
+          section: Mapping[str, Any], ctx: _Context, online: bool, problems: list[Problem],
+          stats: dict[str, Any]) -> list[Document]:
+    """linter.helm renders the HelmReleases Flux applies; its counts go under `helm` in the summary."""
+    from linter import helm
+
+    names = self_sources(ctx.section)
+    defined = {(n.ref.namespace, n.ref.name) for n in graph.nodes if n.ref.kind == "GitRepository"}
+
+    def is_self(namespace: str, name: str) -> bool:
+        if (namespace, name) == ("flux-system", "flux-system"):
+            return True
+        if names is None:
+            return (namespace, name) not in defined
+        return any(n in (name, f"{namespace}/{name}") for n in names)
+
+    run = helm.HelmRun(graph.root, documents, rendered, section, is_self, graph.files.path_of,
+                       (lambda p: True) if ctx.reached is None else ctx.reached.applies, ctx.changed, online)
+    out = helm.process(run, problems)
+    stats["helm"] = run.stats
+    return out
 
 
 def ks_inputs(graph: FluxGraph, ks: KsInfo) -> Inputs:
@@ -149,14 +174,8 @@ class _Context:
                 else:
                     self.unchanged += 1
         for node in self.g.nodes:
-            if node.ref.kind == "HelmRelease":
-                if self.reached is not None and not self.reached.applies(node.file):
-                    self.unreconciled_helm += 1
-                    continue
-                not_rendered["helm"] += 1
-                if self._wanted_file(node.file):
-                    self._not_rendered(node, ("spec",), "HelmRelease is not rendered (helm is not used)",
-                                       problems)
+            if node.ref.kind == "HelmRelease" and self.reached is not None and not self.reached.applies(node.file):
+                self.unreconciled_helm += 1  # the others are linter.helm's
         if self.section.get("plain_kustomize", False):
             out.extend(t for t in self._plain_targets(covered) if self._wanted(t, None))
         return out
