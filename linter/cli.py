@@ -41,6 +41,8 @@ commands:
   policy test  run the Rego unit tests of a policy directory (like `opa test`)
   rules        list every rule with its id, severity and title
   graph        draw the Flux graph: sources -> Kustomizations -> HelmReleases
+  schemas      list the built-in CRD schemas, convert your own CRDs
+  charts pull  fill the chart cache so offline runs render every HelmRelease
 
 run `kubegate COMMAND --help` for a command's options and examples.
 """
@@ -189,9 +191,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     graph.add_argument("--format", choices=["text", "json", "mermaid", "dot"], default="text")
     graph.add_argument("-c", "--config", type=Path, metavar="FILE")
 
-    from linter import schemas_cmd
+    from linter import charts_cmd, schemas_cmd
 
     schemas_cmd.add_parser(sub, _Formatter)
+    charts_cmd.add_parser(sub, _Formatter)
     return parser
 
 
@@ -440,6 +443,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_CONFIG
         if args.command == "policy":
             return cmd_policy_test(args)
+        if args.command == "charts":
+            from linter import charts_cmd
+
+            return charts_cmd.run(args)
         if args.command == "schemas":
             from linter import schemas_cmd
 

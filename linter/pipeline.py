@@ -535,8 +535,8 @@ def _run(req: RunRequest) -> RunResult:
     checked = [*resources, *rendered_resources]
 
     say(f"validating {len(checked)} resources")
-    unvalidated = _schema_check(resources, rendered_resources, _crds(all_known, req.trusted_crds), config,
-                                problems)
+    crds = _crds([*all_known, *rendered], req.trusted_crds)  # a chart's crds/ count for the rest of the run
+    unvalidated = _schema_check(resources, rendered_resources, crds, config, problems)
     watch.lap("schema")
 
     rules: dict[str, RuleInfo] = dict(BUILTIN_RULES)

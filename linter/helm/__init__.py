@@ -8,7 +8,8 @@ point back at the HelmRelease (linter.helm.locate). Every release that is not re
 on its HelmRelease, and the summary counts rendered / not rendered by reason:
 
   RENDER-002 info     the source is not readable here (another Git repository, a Bucket)
-  RENDER-003 warning  offline and the chart is not in the chart cache (`kubegate charts pull`)
+  RENDER-003 warning  offline and the chart is not in the chart cache (`kubegate charts pull`);
+                     one finding per chart, with the count of releases
   RENDER-004 error    online and the chart could not be fetched (fail closed)
   RENDER-005 error    Helm failed: a template error, invalid values, output that is not YAML
   RENDER-006 error    the render overran its time or size budget, or crashed the engine
@@ -33,7 +34,7 @@ from linter.helm.sources import NotRenderable, chart_ref
 from linter.helm.values import compose, object_data
 from linter.models import Document, Problem, Severity
 
-__all__ = ["HelmRun", "process"]
+__all__ = ["INSTALL_HINT", "HelmRun", "available", "default_cache_dir", "process"]
 
 HELM_GROUP = "helm.toolkit.fluxcd.io/"
 INSTALL_HINT = "pip install 'kubegate[helm]'"
@@ -89,6 +90,7 @@ def process(run: HelmRun, problems: list[Problem]) -> list[Document]:
         for hr in releases:
             if releaser.wanted(hr):
                 out.extend(releaser.release(hr))
+        releaser.finish()
         counts = releaser.counts
     run.stats.update({k: counts[k] for k in ("rendered", "cached", "failed")})
     run.stats["not_rendered"] = dict(sorted((k, v) for k, v in counts.items() if k not in
@@ -130,6 +132,7 @@ class _Releaser:
                  problems: list[Problem]) -> None:
         self.run, self.index, self.store, self.engine, self.problems = run, index, store, engine, problems
         self.counts: Counter[str] = Counter()
+        self.uncached: dict[str, list[tuple[Document, tuple[str, ...]]]] = {}
         self.render_cache = _render_cache(run.section)
         self.timeout = float(run.section.get("timeout_seconds", 30))
         self.max_bytes = int(run.section.get("max_output_mb", 64)) << 20
@@ -166,10 +169,10 @@ class _Releaser:
         try:
             chart = self.store.get(ref)
         except Unavailable as exc:
-            if exc.reason == "not cached":
+            if exc.reason == "not cached":  # one finding per chart (reported by `finish`), not per release
                 self.counts["chart not cached"] += 1
-                return self._problem("RENDER-003", hr, anchor, f"HelmRelease {hr.name} not rendered: {exc}; run "
-                                     "`kubegate charts pull .` (online) to fill the cache, or check with --online")
+                self.uncached.setdefault(str(exc), []).append((hr, anchor))
+                return []
             self.counts["chart not fetched"] += 1
             return self._problem("RENDER-004", hr, anchor, f"HelmRelease {hr.name} not rendered: {exc}")
         chart_spec = spec.get("chart", {}).get("spec", {}) if isinstance(spec.get("chart"), dict) else {}
@@ -202,21 +205,25 @@ class _Releaser:
             self.counts["failed"] += 1
             return self._problem("RENDER-006", hr, anchor, f"HelmRelease {hr.name}: rendering {chart.name} "
                                  f"{chart.version} stopped: {exc} (helm.timeout_seconds, helm.memory_mb)")
-        docs = self._documents(hr, rendered.manifests, rendered.chart, opts, anchor)
+        docs = self._documents(hr, rendered.manifests, rendered.chart, opts, anchor, composed.values)
         if docs is None:
             self.counts["failed"] += 1
             return []
         self.counts["rendered"] += 1
         self.counts["cached"] += int(rendered.cached)
-        if composed.missing:
-            self.problems.append(Problem(
-                "GRAPH-006", f"HelmRelease {hr.name} was rendered without valuesFrom {', '.join(composed.missing)} "
-                "(not in the repository): findings may differ in the cluster", hr.file, "flux", doc=hr,
-                path=("spec", "valuesFrom"), key=True, severity=Severity.INFO))
+        if composed.missing:  # GRAPH-006 reports each missing object; the summary counts the releases
+            self.run.stats["partial_values"] = self.run.stats.get("partial_values", 0) + 1
         return docs
 
+    def finish(self) -> None:
+        for why, releases in self.uncached.items():
+            hr, anchor = releases[0]
+            names = ", ".join(r.name for r, _a in releases[:5]) + (", …" if len(releases) > 5 else "")
+            self._problem("RENDER-003", hr, anchor, f"{why}: {len(releases)} HelmRelease(s) not rendered ({names}); "
+                          "run `kubegate charts pull .` where the network is allowed, or check with --online")
+
     def _documents(self, hr: Document, manifests: list[tuple[str, str]], chart: str, opts: Options,
-                   anchor: tuple[str, ...]) -> list[Document] | None:
+                   anchor: tuple[str, ...], values: dict[str, Any]) -> list[Document] | None:
         from linter.loader import load_bytes
 
         out = []
@@ -235,7 +242,7 @@ class _Releaser:
                 if isinstance(meta, dict) and not meta.get("namespace") and obj.get("kind") not in CLUSTER_KINDS:
                     obj = {**obj, "metadata": {**meta, "namespace": opts.namespace}}
                 out.append(Document(file=hr.file, index=hr.index, obj=obj, span=hr.span,
-                                    locator=ValuesLocator(obj, hr, ("spec", "values"), anchor),
+                                    locator=ValuesLocator(obj, hr, ("spec", "values"), anchor, values),
                                     origin=hr.origin or hr, via=f"{chart}: {template}"))
         return out
 

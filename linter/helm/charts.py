@@ -91,7 +91,7 @@ class ChartStore:
                 raise Unavailable("fetch failed", f"{ref.path.name}: no Chart.yaml in the chart directory")
             return Chart(ref.name, _chart_version(ref.path), ref.path, dir_digest(ref.path))
         cached = self._cached(ref)
-        if cached is not None and (semver.is_exact(ref.version) or ref.digest or not self.online):
+        if cached is not None and (is_tag(ref.version) or ref.digest or not self.online):
             return cached
         if not self.online:
             raise Unavailable("not cached", f"{ref.label} is not in the chart cache and the run is offline")
@@ -118,7 +118,7 @@ class ChartStore:
                 return None
             data = pinned.read_bytes()
             return Chart(ref.name, ref.digest, data, _sha256(data))
-        chosen = semver.best(ref.version, versions)
+        chosen = pick(ref.version, versions)
         if chosen is None:
             return None
         data = versions[chosen].read_bytes()
@@ -148,10 +148,10 @@ class ChartStore:
         if not entries:
             raise ValueError(f"the repository index has no chart {ref.name}")
         by_version = {str(e.get("version")): e for e in entries}
-        chosen = semver.best(ref.version, by_version)
+        chosen = pick(ref.version, by_version)
         if chosen is None:
             raise ValueError(f"no version of {ref.name} matches {ref.version or '*'} "
-                             f"(newest: {semver.best('*', by_version) or 'none'})")
+                             f"(newest: {pick('*', by_version) or 'none'})")
         entry = by_version[chosen]
         urls = [u for u in entry.get("urls") or [] if isinstance(u, str)]
         if not urls:
@@ -164,12 +164,12 @@ class ChartStore:
 
     def _fetch_oci(self, ref: ChartRef) -> Chart:
         plain = ref.insecure
-        version = ref.version if semver.is_exact(ref.version) else ""
+        version = ref.version if is_tag(ref.version) else ""
         if ref.digest:
             version = ""
         elif not version:
             tags = self.engine.call("tags", self.timeout, ref=ref.url, plain_http=plain, credentials_file=None)
-            version = semver.best(ref.version, tags) or ""
+            version = pick(ref.version, tags) or ""
             if not version:
                 raise ValueError(f"no tag of {ref.url} matches {ref.version or '*'}")
         d = self._dir(ref)
@@ -188,6 +188,27 @@ class ChartStore:
                 p.unlink()
             tmp.rmdir()
         return self._store(ref, version or ref.digest, data)
+
+
+def pick(constraint: str, versions: Any) -> str | None:
+    """The newest version matching `constraint`; a constraint that is a tag but not semver (`latest`,
+    `1.2-custom`) matches only itself, as an OCI tag does."""
+    versions = list(versions)
+    try:
+        return semver.best(constraint, versions)
+    except semver.ConstraintError:
+        return constraint if constraint in versions else None
+
+
+def is_tag(constraint: str) -> bool:
+    """A version that names one artifact (exact semver or a plain tag), not a range."""
+    if semver.is_exact(constraint):
+        return True
+    try:
+        semver.best(constraint, [])
+    except semver.ConstraintError:
+        return True
+    return False
 
 
 def default_cache_dir() -> Path:

@@ -108,8 +108,14 @@ class HelmEngine:
 def _serve(inbox: int, outbox: int, memory_mb: int) -> None:
     import resource
 
+    import faulthandler
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C and kills this process
-    limit = memory_mb << 20
+    faulthandler.disable()  # an abort here is reported by the parent, not dumped by an inherited handler
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)  # a Go runtime abort writes pages of goroutine dumps: the parent reports it instead
+    # The limit is on top of what the fork inherited (the parent's mappings count in the child too).
+    limit = _address_space() + (memory_mb << 20)
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     import helm_python
 
@@ -126,6 +132,17 @@ def _serve(inbox: int, outbox: int, memory_mb: int) -> None:
         except (OSError, ValueError, TypeError, KeyError) as exc:
             reply = (False, f"{exc.__class__.__name__}: {exc}")
         _send(outbox, reply)
+
+
+def _address_space() -> int:
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) << 10
+    except (OSError, ValueError, IndexError):
+        pass
+    return 4 << 30
 
 
 def _helm_message(exc: Exception) -> str:

@@ -20,47 +20,57 @@ _MAX_NODES = 20_000  # a values tree larger than this is searched no further (bo
 
 
 class ValuesLocator:
-    def __init__(self, rendered: Any, release: Document, values_path: DocPath, anchor: DocPath) -> None:
+    def __init__(self, rendered: Any, release: Document, values_path: DocPath, anchor: DocPath,
+                 composed: Any = None) -> None:
         self.rendered, self.hr = rendered, release
         self.values_path, self.anchor = values_path, anchor
         values = release.obj
         for part in values_path:
             values = values.get(part) if isinstance(values, dict) else None
         self.values = values if isinstance(values, dict) else {}
+        # All values as composed (valuesFrom objects included): a value found only there is set by a
+        # valuesFrom entry, which the finding then points at.
+        self.composed = composed if isinstance(composed, dict) else {}
         self._memo: dict[DocPath, DocPath | None] = {}
 
     def __call__(self, path: DocPath, key: bool = False) -> Location:
         found = self.trace(path)
-        if found is None:
-            return self.hr.locate(self.anchor, True)
-        return self.hr.locate((*self.values_path, *found), key and found[-1:] == path[-1:])
+        if found is not None:
+            return self.hr.locate((*self.values_path, *found), key and found[-1:] == path[-1:])
+        if self.composed and _trace(self.composed, self.rendered, path) is not None:
+            return self.hr.locate(("spec", "valuesFrom"), True)
+        return self.hr.locate(self.anchor, True)
 
     def traced(self, path: DocPath) -> bool:
-        return self.trace(path) is not None
+        """Whether the HelmRelease's values (inline or valuesFrom) set what `path` holds."""
+        return self.trace(path) is not None or (bool(self.composed) and
+                                                _trace(self.composed, self.rendered, path) is not None)
 
     def trace(self, path: DocPath) -> DocPath | None:
+        """The path in `spec.values` that sets what `path` holds in the rendered object, or None."""
         path = tuple(path)
         if path not in self._memo:
-            self._memo[path] = self._trace(path)
+            self._memo[path] = _trace(self.values, self.rendered, path)
         return self._memo[path]
 
-    def _trace(self, path: DocPath) -> DocPath | None:
-        if not self.values:
-            return None
-        value, depth = _deepest(self.rendered, path)
-        if depth < len(path):
-            # A missing field: an equal parent block in values is where it would be set.
-            return _find_equal(self.values, value, None) if isinstance(value, (dict, list)) and value else None
-        last = path[-1] if path else None
-        if isinstance(value, (dict, list)):
-            return _find_equal(self.values, value, None) if value else None
-        if isinstance(value, str) and last == "image" and ":" in value.rsplit("/", 1)[-1]:
-            tag = value.rsplit(":", 1)[1]
-            return _find_equal(self.values, tag, "tag") or _find_equal(self.values, value, None)
-        if isinstance(value, bool) or value is None:
-            return _find_equal(self.values, value, last) if isinstance(last, str) else None
-        return _find_equal(self.values, value, last if isinstance(last, str) else None) or \
-            (_find_equal(self.values, value, None) if isinstance(value, str) and len(value) >= 6 else None)
+
+def _trace(values: dict[str, Any], rendered: Any, path: DocPath) -> DocPath | None:
+    if not values:
+        return None
+    value, depth = _deepest(rendered, path)
+    if depth < len(path):
+        # A missing field: an equal parent block in values is where it would be set.
+        return _find_equal(values, value, None) if isinstance(value, (dict, list)) and value else None
+    last = path[-1] if path else None
+    if isinstance(value, (dict, list)):
+        return _find_equal(values, value, None) if value else None
+    if isinstance(value, str) and last == "image" and ":" in value.rsplit("/", 1)[-1]:
+        tag = value.rsplit(":", 1)[1]
+        return _find_equal(values, tag, "tag") or _find_equal(values, value, None)
+    if isinstance(value, bool) or value is None:
+        return _find_equal(values, value, last) if isinstance(last, str) else None
+    return _find_equal(values, value, last if isinstance(last, str) else None) or \
+        (_find_equal(values, value, None) if isinstance(value, str) and len(value) >= 6 else None)
 
 
 def _deepest(obj: Any, path: DocPath) -> tuple[Any, int]:

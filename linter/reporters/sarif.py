@@ -85,7 +85,7 @@ def _rule(rule: RuleInfo) -> dict[str, Any]:
 
 
 def _result(f: Finding, rule_index: int, fingerprint: str) -> dict[str, Any]:
-    return {
+    result: dict[str, Any] = {
         "ruleId": f.rule_id,
         "ruleIndex": rule_index,
         "level": _LEVELS[f.severity],
@@ -100,6 +100,9 @@ def _result(f: Finding, rule_index: int, fingerprint: str) -> dict[str, Any]:
         ],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
     }
+    if f.rendered_from:  # a Helm chart's output: which template, and whether values can fix it
+        result["properties"] = {"renderedFrom": f.rendered_from, "chartOnly": f.chart_only}
+    return result
 
 
 def _message(f: Finding) -> str:
