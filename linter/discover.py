@@ -1,6 +1,7 @@
 """Which files to check: explicit files as given, directories walked recursively.
 
-`.git` and other VCS folders are skipped, `.gitignore` files (nested ones too) are honoured, and the
+`.git` and other VCS folders are skipped, and so are Helm chart directories (a `Chart.yaml`: their
+templates are checked through the HelmReleases that render them); `.gitignore` files (nested ones too) are honoured, and the
 configured `exclude` patterns (gitignore syntax, relative to the config root) apply to explicit files as
 well, so a pre-commit hook and a full run agree on what is excluded. Every entry with a manifest suffix
 that is not a directory is yielded, FIFOs, devices and symbolic links included: whether it may be read
@@ -133,8 +134,8 @@ def _walk(top: Path, ignore: _Ignore) -> Iterator[Path]:
     for entry in entries:
         path = Path(entry.path)
         if entry.is_dir(follow_symlinks=False):
-            if entry.name in SKIP_DIRS or ignore.matches(path, True):
-                continue
+            if entry.name in SKIP_DIRS or ignore.matches(path, True) or (path / "Chart.yaml").is_file():
+                continue  # a Helm chart's source (Go templates, not manifests): checked through its render
             yield from _walk(path, ignore.copy())
         elif (path.suffix.lower() in MANIFEST_SUFFIXES and not _is_dir_link(entry)
               and not ignore.matches(path, False)):

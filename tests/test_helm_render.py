@@ -7,6 +7,7 @@ Charts are written in the test, served by a real HTTP chart repository and a rea
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -352,3 +353,24 @@ def test_sarif_names_the_chart_template(tmp_path: Path, capsys: pytest.CaptureFi
     wkl = next(r for r in results if r["ruleId"] == "WKL-001")
     assert wkl["properties"] == {"renderedFrom": "app 1.0.0: templates/deployment.yaml", "chartOnly": False}
     assert wkl["locations"][0]["physicalLocation"]["region"]["startLine"] == 18
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None and shutil.which("kustomize") is None,
+                    reason="kubectl or kustomize is needed for postRenderers")
+def test_post_renderers_patch_the_chart_output(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    extra = """  postRenderers:
+    - kustomize:
+        patches:
+          - target: {kind: Deployment}
+            patch: |
+              - op: add
+                path: /spec/template/spec/hostNetwork
+                value: true
+"""
+    root = fleet(tmp_path / "repo", {"apps/hr.yaml": helmrelease("./charts/app", SELF, extra=extra)})
+    write_chart(root / "charts")
+    _code, findings, _summary = check(root, capsys, monkeypatch, "apps")
+    host = [f for f in findings if f["rule_id"] == "WKL-002"]
+    assert len(host) == 1 and host[0]["line"] == 18 and host[0]["chart_only"] is False  # spec.postRenderers
+    assert host[0]["rendered_from"] == "app 1.0.0: templates/deployment.yaml"

@@ -26,9 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from linter.flux.render import find_renderer
 from linter.helm.charts import ChartStore, Unavailable, default_cache_dir
 from linter.helm.engine import EngineFailed, HelmEngine, HelmError, available
 from linter.helm.locate import ValuesLocator
+from linter.helm.postrender import PostRenderError, identity, kustomize_entries, post_render
 from linter.helm.render import Options, is_test_hook, release_name, render, values_files
 from linter.helm.sources import NotRenderable, chart_ref
 from linter.helm.values import compose, object_data
@@ -226,7 +228,7 @@ class _Releaser:
                    anchor: tuple[str, ...], values: dict[str, Any]) -> list[Document] | None:
         from linter.loader import load_bytes
 
-        out = []
+        objects: list[tuple[str, Any]] = []
         for template, text in manifests:
             loaded = load_bytes(text.encode("utf-8", "surrogatepass"), f"{chart}: {template}")
             bad = next((p for p in loaded.problems if _is_error(p)), None)
@@ -241,10 +243,20 @@ class _Releaser:
                 meta = obj.get("metadata")
                 if isinstance(meta, dict) and not meta.get("namespace") and obj.get("kind") not in CLUSTER_KINDS:
                     obj = {**obj, "metadata": {**meta, "namespace": opts.namespace}}
-                out.append(Document(file=hr.file, index=hr.index, obj=obj, span=hr.span,
-                                    locator=ValuesLocator(obj, hr, ("spec", "values"), anchor, values),
-                                    origin=hr.origin or hr, via=f"{chart}: {template}"))
-        return out
+                objects.append((template, obj))
+        spec = hr.obj.get("spec") if isinstance(hr.obj.get("spec"), dict) else {}
+        entries = kustomize_entries(spec)
+        before = {identity(o): o for _t, o in objects} if entries else {}
+        try:
+            objects = post_render(objects, entries, find_renderer() if entries else None)
+        except PostRenderError as exc:
+            self._problem("RENDER-005", hr, ("spec", "postRenderers"),
+                          f"HelmRelease {hr.name}: the postRenderers could not be applied: {_short(str(exc))}")
+            return None
+        return [Document(file=hr.file, index=hr.index, obj=obj, span=hr.span,
+                         locator=ValuesLocator(obj, hr, ("spec", "values"), anchor, values,
+                                               before.get(identity(obj)) if entries else None),
+                         origin=hr.origin or hr, via=f"{chart}: {template}") for template, obj in objects]
 
     def _lookup(self, kind: str, namespace: str, name: str) -> Mapping[str, str] | None:
         doc = self.index.find(kind, namespace, name)

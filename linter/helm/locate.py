@@ -21,7 +21,7 @@ _MAX_NODES = 20_000  # a values tree larger than this is searched no further (bo
 
 class ValuesLocator:
     def __init__(self, rendered: Any, release: Document, values_path: DocPath, anchor: DocPath,
-                 composed: Any = None) -> None:
+                 composed: Any = None, before_post_render: Any = None) -> None:
         self.rendered, self.hr = rendered, release
         self.values_path, self.anchor = values_path, anchor
         values = release.obj
@@ -31,6 +31,8 @@ class ValuesLocator:
         # All values as composed (valuesFrom objects included): a value found only there is set by a
         # valuesFrom entry, which the finding then points at.
         self.composed = composed if isinstance(composed, dict) else {}
+        # The object as the chart rendered it, when `spec.postRenderers` changed it afterwards.
+        self.before = before_post_render
         self._memo: dict[DocPath, DocPath | None] = {}
 
     def __call__(self, path: DocPath, key: bool = False) -> Location:
@@ -39,12 +41,20 @@ class ValuesLocator:
             return self.hr.locate((*self.values_path, *found), key and found[-1:] == path[-1:])
         if self.composed and _trace(self.composed, self.rendered, path) is not None:
             return self.hr.locate(("spec", "valuesFrom"), True)
+        if self._post_rendered(path):
+            return self.hr.locate(("spec", "postRenderers"), True)
         return self.hr.locate(self.anchor, True)
 
     def traced(self, path: DocPath) -> bool:
-        """Whether the HelmRelease's values (inline or valuesFrom) set what `path` holds."""
-        return self.trace(path) is not None or (bool(self.composed) and
-                                                _trace(self.composed, self.rendered, path) is not None)
+        """Whether the HelmRelease sets what `path` holds: its values (inline or valuesFrom) or its
+        postRenderers."""
+        return self.trace(path) is not None or self._post_rendered(path) or (
+            bool(self.composed) and _trace(self.composed, self.rendered, path) is not None)
+
+    def _post_rendered(self, path: DocPath) -> bool:
+        if self.before is None:
+            return False
+        return _deepest(self.before, path) != _deepest(self.rendered, path)
 
     def trace(self, path: DocPath) -> DocPath | None:
         """The path in `spec.values` that sets what `path` holds in the rendered object, or None."""

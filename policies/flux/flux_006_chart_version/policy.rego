@@ -8,7 +8,8 @@
 #   its source: the OCIRepository or HelmChart of that name in the run (in the reference's
 #   namespace, default the HelmRelease's) must not float (OCIRepository: no `ref`, tag `latest`,
 #   or a `semver` range without `digest`; HelmChart: no exact `version`). A source not in the run
-#   is not judged. An unresolved `${VAR}` substitution is left to the render.
+#   is not judged. An unresolved `${VAR}` substitution is left to the render. A chart from a
+#   GitRepository or Bucket is not judged: Flux ignores `version` there (the commit pins the chart).
 # related_resources:
 #   - ref: https://fluxcd.io/flux/components/source/helmcharts/#version
 #     description: Flux HelmChart version (defaults to *)
@@ -44,13 +45,19 @@ errors(obj) := {f |
 _flux6_release_chart(obj) := {f |
 	flux_ext.is_kind(obj, flux_ext.helm_group, "HelmRelease")
 	is_object(object.get(obj, ["spec", "chart"], null))
+	not object.get(obj, ["spec", "chart", "spec", "sourceRef", "kind"], "") in _flux6_unversioned_sources
 	some f in _flux6_version(obj, ["spec", "chart", "spec", "version"], "spec.chart.spec.version")
 }
 
 _flux6_helm_chart(obj) := {f |
 	flux_ext.is_kind(obj, flux_ext.source_group, "HelmChart")
+	not object.get(obj, ["spec", "sourceRef", "kind"], "") in _flux6_unversioned_sources
 	some f in _flux6_version(obj, ["spec", "version"], "spec.version")
 }
+
+# A chart from a GitRepository or Bucket is the one at that path in the source's revision: Flux ignores
+# `version` there, and the chart is pinned by the commit that changes it.
+_flux6_unversioned_sources := {"GitRepository", "Bucket"}
 
 _flux6_chart_ref(obj) := {f |
 	flux_ext.is_kind(obj, flux_ext.helm_group, "HelmRelease")

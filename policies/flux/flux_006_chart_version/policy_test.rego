@@ -111,3 +111,12 @@ test_wiring if {
 		with input.spec as {"chart": {"spec": {"chart": "podinfo", "version": "6.5.*"}}}
 	flux6_paths(d) == {flux6_version_path}
 }
+
+test_git_and_bucket_charts_have_no_version_to_pin if {
+	every kind in ["GitRepository", "Bucket"] {
+		count(p.errors(flux6_hr("apps", {"chart": "./charts/app", "sourceRef": {"kind": kind, "name": "flux-system"}}))) == 0
+		chart := json.patch(flux6_chart("*"), [{"op": "add", "path": "/spec/sourceRef", "value": {"kind": kind, "name": "x"}}])
+		count(p.errors(chart)) == 0
+	}
+	flux6_paths(p.errors(flux6_hr("apps", {"chart": "app", "sourceRef": {"kind": "HelmRepository", "name": "r"}}))) == {["spec", "chart", "spec"]}
+}
