@@ -272,7 +272,9 @@ def test_example_fleet_shows_findings_at_exact_lines(capsys: pytest.CaptureFixtu
     found = {(f["file"], f["rule_id"], f["line"]) for f in report["findings"]}
     assert {("apps/base/podinfo/deployment.yaml", "SCHEMA-001", 9),
             ("apps/base/podinfo/deployment.yaml", "SCHEMA-001", 21),
-            ("clusters/production/apps.yaml", "GRAPH-001", 23)} <= found
+            ("clusters/production/apps.yaml", "GRAPH-001", 23),
+            # the in-tree chart rendered by the Helm engine, reported at the HelmRelease's values line
+            ("apps/monitoring/metrics-agent.yaml", "WKL-002", 17)} <= found
 
 
 def test_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
