@@ -94,3 +94,21 @@ def test_fleet_report_table_and_its_exit_code(tmp_path: Path) -> None:
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1 and "broken-fleet" in bad.stderr
     assert "| broken-fleet | 2 | 3 | 2 (ENGINE 1, SCHEMA 1) |" in bad.stdout  # .kubegate.yaml is a document too
+
+
+def test_helm_bench_runs_and_writes_its_table(tmp_path: Path) -> None:
+    from linter.helm import available
+
+    if not available():
+        pytest.skip("helm-python-sdk is not installed")
+    doc = tmp_path / "BENCHMARKS.md"
+    doc.write_text("# Benchmarks\n")
+    proc = subprocess.run([sys.executable, str(BENCH / "helm.py"), "--releases", "3", "--runs", "1",
+                           "--write", str(doc)], capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    text = doc.read_text()
+    assert "<!-- helm:begin -->" in text and "| cached |" in text
+    # 3 releases of 5 objects each are checked on top of the raw run's resources
+    rows = {line.split("|")[1].strip(): int(line.split("|")[3]) for line in text.splitlines()
+            if line.startswith("| ") and line.split("|")[3].strip().isdigit()}
+    assert rows["cached"] - rows["raw"] == 15
