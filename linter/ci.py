@@ -25,6 +25,7 @@ from typing import Any, TextIO
 from linter import authority, changes, ci_suppressions, gitutil, suppress
 from linter.config import CONFIG_NAMES, Config
 from linter.gitutil import ChangedFile
+from linter.helm import authority as helm_authority
 from linter.models import ConfigError, Document, Finding, Problem, Severity, Span
 from linter.reporters import RunInfo
 
@@ -365,6 +366,8 @@ def _gate(ctx: Context, judge: Judge, stream: TextIO) -> CiOutcome:
         changed_files=frozenset(ctx.head_dir / t for t in targets), trusted_crds=base_crds,
         fence=ctx.head_dir, named_paths=False, show_unreconciled=ctx.args.show_unreconciled,
         helm_online=_online(ctx.args, judge.config),
+        rendered_checks=[lambda rendered, render: helm_authority.check(cs, restricted, rendered, render)]
+        if restricted else [],
     ))
     findings, suppressed = result.findings, list(result.suppressed)
     if not ctx.args.disable_suppressions:

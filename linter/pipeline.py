@@ -27,6 +27,7 @@ from linter.resources import bundled_dir
 from linter.rules import BUILTIN_RULES, FAIL_CLOSED
 
 Check = Callable[[Sequence[Document]], list[Problem]]
+RenderedCheck = Callable[[Sequence[Document], Callable[[Document], "list[Document] | None"]], list[Problem]]
 Progress = Callable[[str], None]
 
 KUSTOMIZE_FILES = frozenset({"kustomization.yaml", "kustomization.yml", "Kustomization"})
@@ -77,6 +78,9 @@ class RunRequest:
     show_unreconciled: bool = False  # one GRAPH-008 per file Flux never applies, not one in all
     # Whether charts may be fetched (None: `helm.online` decides; its auto is offline, kubegate ci passes True).
     helm_online: bool | None = None
+    # Checks of what was rendered, given a way to render one more HelmRelease (kubegate ci: change
+    # authority through the render, linter.helm.authority).
+    rendered_checks: Sequence[RenderedCheck] = ()
 
 
 @dataclass
@@ -530,6 +534,8 @@ def _run(req: RunRequest) -> RunResult:
             kustomize_docs = [d for d in kustomize_docs if d.role == "kustomize"]
         for doc in rendered:
             classify(doc)
+        for rendered_check in req.rendered_checks:
+            problems.extend(rendered_check(rendered, flux_result.render_release))
         watch.lap("render")
     rendered_resources = [d for d in rendered if d.role == "resource"]
     checked = [*resources, *rendered_resources]

@@ -36,6 +36,15 @@ class FluxResult:
     stats: dict[str, Any] = field(default_factory=dict)
     reach: Reach | None = None  # what Flux applies (linter.flux.reconcile); None: no Flux view of the tree
     graph: FluxGraph | None = None
+    helm_run: Any = None  # linter.helm.HelmRun of this run, for rendering one more release (kubegate ci)
+
+    def render_release(self, hr: Document) -> list[Document] | None:
+        """`hr` rendered with this run's charts, sources and values objects (None: not rendered)."""
+        if self.helm_run is None:
+            return None
+        from linter import helm
+
+        return helm.render_release(self.helm_run, hr)
 
     def set_aside(self, documents: Sequence[Document], problems: list[Problem], loaded_files: Sequence[str],
                   named: frozenset[str], per_file: bool) -> list[Problem]:
@@ -65,6 +74,7 @@ def process(root: Path, documents: Sequence[Document], section: Mapping[str, Any
     }
     not_rendered: Counter[str] = Counter()
     rendered: list[Document] = []
+    helm_run = None
     reached = reach(graph, lambda ks: ks_inputs(graph, ks).files) if section.get("unreconciled", "skip") == "skip" \
         else None
     if render and section.get("render", True) is not False:
@@ -81,18 +91,19 @@ def process(root: Path, documents: Sequence[Document], section: Mapping[str, Any
             stats["failed"] += len(targets)
         elif targets and renderer is not None:
             rendered = ctx.run(targets, renderer, problems, stats)
-        rendered.extend(_helm(graph, documents, rendered, helm_section or {}, ctx, online, problems, stats))
+        helm_docs, helm_run = _helm(graph, documents, rendered, helm_section or {}, ctx, online, problems, stats)
+        rendered.extend(helm_docs)
     stats["not_rendered"] = dict(sorted(not_rendered.items()))
     stats["documents"] = len(rendered)
     stats["seconds"] = round(time.perf_counter() - started, 3)
     if reached is not None:
         stats["entry_points"] = len(reached.entry_points)
-    return FluxResult(rendered, problems, stats, reached, graph)
+    return FluxResult(rendered, problems, stats, reached, graph, helm_run)
 
 
 def _helm(graph: FluxGraph, documents: Sequence[Document], rendered: Sequence[Document],
           section: Mapping[str, Any], ctx: _Context, online: bool, problems: list[Problem],
-          stats: dict[str, Any]) -> list[Document]:
+          stats: dict[str, Any]) -> tuple[list[Document], Any]:
     """linter.helm renders the HelmReleases Flux applies; its counts go under `helm` in the summary."""
     from linter import helm
 
@@ -110,7 +121,7 @@ def _helm(graph: FluxGraph, documents: Sequence[Document], rendered: Sequence[Do
                        (lambda p: True) if ctx.reached is None else ctx.reached.applies, ctx.changed, online)
     out = helm.process(run, problems)
     stats["helm"] = run.stats
-    return out
+    return out, run
 
 
 def ks_inputs(graph: FluxGraph, ks: KsInfo) -> Inputs:

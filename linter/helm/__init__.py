@@ -36,7 +36,7 @@ from linter.helm.sources import NotRenderable, chart_ref
 from linter.helm.values import compose, object_data
 from linter.models import Document, Problem, Severity
 
-__all__ = ["INSTALL_HINT", "HelmRun", "available", "default_cache_dir", "process"]
+__all__ = ["INSTALL_HINT", "HelmRun", "available", "default_cache_dir", "process", "render_release"]
 
 HELM_GROUP = "helm.toolkit.fluxcd.io/"
 INSTALL_HINT = "pip install 'kubegate[helm]'"
@@ -100,6 +100,19 @@ def process(run: HelmRun, problems: list[Problem]) -> list[Document]:
     run.stats["unchanged"] = counts["unchanged"]
     run.stats["seconds"] = round(time.perf_counter() - started, 3)
     return out
+
+
+def render_release(run: HelmRun, hr: Document) -> list[Document] | None:
+    """One HelmRelease (such as the merge base's version of a changed one) rendered in the context of
+    `run`: its objects, or None when it could not be rendered (the reason is not reported again)."""
+    if not available():
+        return None
+    with HelmEngine(int(run.section.get("memory_mb", 2048))) as engine:
+        store = ChartStore(_chart_cache(run.section), run.online, engine,
+                           float(run.section.get("fetch_timeout_seconds", 60)))
+        releaser = _Releaser(run, _Index([*run.rendered, *run.raw]), store, engine, [])
+        docs = releaser.release(hr)
+    return docs if releaser.counts["rendered"] else None
 
 
 def _releases(run: HelmRun) -> list[Document]:
