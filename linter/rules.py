@@ -66,8 +66,9 @@ SCHEMA_RULES = [
        "No schema was found for the resource's apiVersion and kind, so it was not validated.",
        "Add the CRD to the repository or pass it with `--crds`, or add a `--schema-location`.", "schema"),
     _r("SCHEMA-004", "removed-api-version", W, "API version no longer served",
-       "A Flux resource uses an API version that the Flux release kubegate's built-in schemas come from no "
-       "longer serves (for example helm.toolkit.fluxcd.io/v2beta1): a cluster on that release rejects it. "
+       "A resource of a built-in CRD (Flux or the ecosystem catalog) uses an API version that the release "
+       "kubegate's built-in schemas come from no longer serves (for example helm.toolkit.fluxcd.io/v2beta1, "
+       "or external-secrets.io/v1beta1): a cluster on that release rejects it. "
        "A CRD in the checked tree that still serves the version wins over the built-in catalog.",
        "Move the resource to the apiVersion the message names (`flux migrate` rewrites manifests).", "schema"),
     _r("SCHEMA-003", "crd-invalid", W, "CustomResourceDefinition could not be converted",

@@ -42,7 +42,10 @@ def crds_at(repo: Path, ref: str, path: str) -> list[dict[str, Any]]:
         text = git(repo, "show", f"{ref}:{path}")
     except subprocess.CalledProcessError:
         return []
-    return [d for d in YAML(typ="safe").load_all(text) if isinstance(d, dict) and d.get("kind") == "CustomResourceDefinition"]
+    yaml = YAML(typ="safe")
+    # As the API server reads them: a bare `=` (in some enums) is the string "=", not YAML 1.1's value tag.
+    yaml.constructor.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
+    return [d for d in yaml.load_all(text) if isinstance(d, dict) and d.get("kind") == "CustomResourceDefinition"]
 
 
 def strip(node: Any) -> Any:
@@ -105,7 +108,8 @@ def build(mirror: Path) -> dict[str, Any]:
                             if v["name"] not in current:
                                 catalog["removed"].setdefault(f"{group}/{v['name']}/{kind}", f"{group}/{storage}")
         catalog["sources"].append({"project": src["project"], "version": src["tag"], "commit": commit,
-                                   "url": f"https://github.com/{src['repository']}/tree/{src['tag']}/config/crd/bases",
+                                   "url": f"https://github.com/{src['repository']}/tree/{src['tag']}/"
+                                          f"{src['files'][0].rsplit('/', 1)[0]}",
                                    "licence": src["licence"], "kinds": sorted(kinds)})
     catalog["removed"] = dict(sorted(catalog["removed"].items()))
     catalog["relaxed"] = [{"kind": f"{g}/{k}", "field": ".".join(p), "dropped": key, "why": why}

@@ -95,8 +95,10 @@ def test_schemas_list_shows_provenance(capsys: pytest.CaptureFixture[str]) -> No
     kinds = {(s["apiVersion"], s["kind"]) for s in listing["schemas"]}
     assert {("helm.toolkit.fluxcd.io/v2", "HelmRelease"), ("kustomize.toolkit.fluxcd.io/v1", "Kustomization"),
             ("source.toolkit.fluxcd.io/v1", "OCIRepository")} <= kinds
-    assert all(s["licence"] == "Apache-2.0" and s["url"].startswith("https://github.com/fluxcd/")
+    assert all(s["licence"] == "Apache-2.0" and s["url"].startswith("https://github.com/")
                for s in listing["schemas"])
+    projects = {s["project"] for s in listing["sources"]}
+    assert {"helm-controller", "external-secrets", "prometheus-operator", "cert-manager"} <= projects
     assert all(len(src["commit"]) == 40 for src in listing["sources"])
 
 
@@ -137,3 +139,60 @@ def test_the_catalog_stays_small_and_is_read_lazily() -> None:
             "print(opened)\n" % str(crds))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert out.stdout.strip() == "['catalog.json', 'helmrelease_v2.json']"
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_every_built_in_schema_compiles(strict: bool) -> None:
+    """A built-in schema that the validator refuses would be ENGINE-001 on every document of its kind
+    (prometheus-operator's Go regex `^(?i)(abort|warn)?$` was, on every PrometheusRule)."""
+    from linter.schema import _validator
+    from linter.schema.catalog import CrdCatalog
+    from linter.schema.registry import ResourceType
+
+    catalog = CrdCatalog(REPO / "schemas" / "crds", strict)
+    kinds = catalog.index["kinds"]
+    assert len(kinds) >= 80 and {"external-secrets.io/ExternalSecret", "monitoring.coreos.com/PrometheusRule",
+                                 "gateway.networking.k8s.io/HTTPRoute", "cert-manager.io/Certificate",
+                                 "grafana.integreatly.org/GrafanaDashboard"} <= set(kinds)
+    for key, entry in kinds.items():
+        group, kind = key.rsplit("/", 1)
+        for version in entry["versions"]:
+            found = catalog.find(ResourceType(f"{group}/{version}", kind))
+            assert found is not None and _validator(found) is not None, (key, version)
+
+
+def test_a_go_regex_pattern_in_a_crd_is_left_unchecked_not_fatal(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    crd = """apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: rules.acme.io}
+spec:
+  group: acme.io
+  names: {kind: Rule, plural: rules, singular: rule, listKind: RuleList}
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              properties:
+                mode: {type: string, pattern: "^(?i)(abort|warn)?$"}
+                size: {type: integer}
+"""
+    write(tmp_path, "crd.yaml", crd)
+    write(tmp_path, "rule.yaml", "apiVersion: acme.io/v1\nkind: Rule\nmetadata: {name: r, namespace: a}\n"
+                                 "spec: {mode: ABORT, size: big}\n")
+    report = check(tmp_path, capsys)
+    assert [(r, line) for r, line, _m in rows(report)] == [("SCHEMA-001", 4)]  # size, not mode; no ENGINE-001
+
+
+def test_a_flux_variable_in_a_file_is_judged_after_substitution(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path, "svc.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: a}\n"
+                                "spec:\n  ports:\n    - port: ${PORT}\n      targetPort: ${TARGET:=8080}\n")
+    assert rows(check(tmp_path, capsys)) == []

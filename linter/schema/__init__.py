@@ -136,8 +136,8 @@ class SchemaValidator:
         replacement = self._catalog.replacement(rtype) if self._catalog is not None else None
         if replacement is not None:
             source = self._catalog.source_of(ResourceType(replacement, rtype.kind)) if self._catalog else None
-            where = f" ({source['project']} {source['version']})" if source else ""
-            return Problem("SCHEMA-004", f"{rtype.api_version} {rtype.kind} is no longer served by Flux{where}; "
+            where = f"{source['project']} {source['version']}" if source else "its project"
+            return Problem("SCHEMA-004", f"{rtype.api_version} {rtype.kind} is no longer served by {where}; "
                            f"use apiVersion {replacement}", doc.file, "schema", doc=doc, path=("apiVersion",))
         self.unvalidated[str(rtype)] += 1
         severity = Severity.ERROR if self.require_schemas else Severity.WARNING
@@ -150,7 +150,7 @@ class SchemaValidator:
         seen: set[tuple[Any, ...]] = set()
         problems: list[Problem] = []
         for issue in issues:
-            if (issue.path, issue.key, issue.message) in seen:
+            if (issue.path, issue.key, issue.message) in seen or _substituted_later(doc, issue.path):
                 continue
             seen.add((issue.path, issue.key, issue.message))
             problems.append(Problem("SCHEMA-001", issue.message, doc.file, "schema", doc=doc, path=issue.path,
@@ -203,8 +203,41 @@ def _validator(found: FoundSchema) -> Any:
         return jsonschema_rs.validator_for(
             found.schema, validate_formats=False, base_uri=found.base_uri,
         )
+    except ValueError:
+        pass
+    except jsonschema_rs.ReferencingError as exc:
+        raise EngineError(f"schema {found.origin} cannot be used: {_reason(exc)}") from None
+    # CRD patterns are Go RE2 (`^(?i)(abort|warn)?$` in prometheus-operator's PrometheusRule), which the
+    # ECMA-262 engine may refuse: such a pattern is left unchecked rather than the whole kind.
+    try:
+        return jsonschema_rs.validator_for(
+            _without_bad_patterns(found.schema, {}, found.schema.get("$schema") if isinstance(found.schema, dict)
+                                  else None), validate_formats=False, base_uri=found.base_uri,
+        )
     except (ValueError, jsonschema_rs.ReferencingError) as exc:
         raise EngineError(f"schema {found.origin} cannot be used: {_reason(exc)}") from None
+
+
+def _without_bad_patterns(node: Any, verdicts: dict[str, bool], draft: str | None) -> Any:
+    import jsonschema_rs
+
+    if isinstance(node, list):
+        return [_without_bad_patterns(v, verdicts, draft) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key == "pattern" and isinstance(value, str):
+            if value not in verdicts:
+                try:
+                    jsonschema_rs.validator_for({"$schema": draft, "pattern": value} if draft else {"pattern": value})
+                    verdicts[value] = True
+                except ValueError:
+                    verdicts[value] = False
+            if not verdicts[value]:
+                continue
+        out[key] = _without_bad_patterns(value, verdicts, draft) if key != "enum" else value
+    return out
 
 
 def _reason(exc: BaseException) -> str:
@@ -254,3 +287,19 @@ def aggregate_missing(problems: list[Problem]) -> list[Problem]:
                    "--require-schemas reports each")
         result.append(Problem("SCHEMA-002", message, first.file, "schema", doc=first.doc, severity=first.severity))
     return result
+
+
+def _substituted_later(doc: Document, path: Sequence[Any]) -> bool:
+    """A value of a file as written that holds a Flux `${VAR}`: post-build substitution replaces it before
+    anything is applied, and the render's copy (substituted) is what the schema judges."""
+    if doc.origin is not None:
+        return False
+    node: Any = doc.obj
+    for part in path:
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            return False
+    return isinstance(node, str) and "${" in node
