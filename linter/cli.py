@@ -127,8 +127,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
                       help="fetch charts from their repositories when the chart cache lacks them "
                       "(default for `kubegate ci`)")
     helm.add_argument("--offline", dest="online", action="store_const", const=False,
-                      help="never use the network: charts come from the tree and the chart cache "
-                      "(default for `check` and the pre-commit hook)")
+                      help="never use the network: charts come from the tree and the chart cache, URL schema "
+                      "locations from the schema cache (charts: the default for `check` and pre-commit)")
     helm.add_argument("--chart-cache", type=Path, metavar="DIR",
                       help="chart cache directory (default: the user cache directory; fill it with "
                       "`kubegate charts pull`)")

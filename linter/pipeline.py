@@ -77,6 +77,7 @@ class RunRequest:
     named_paths: bool = True
     show_unreconciled: bool = False  # one GRAPH-008 per file Flux never applies, not one in all
     # Whether charts may be fetched (None: `helm.online` decides; its auto is offline, kubegate ci passes True).
+    # False is --offline: nothing from the network, URL schema locations included (their cache answers).
     helm_online: bool | None = None
     # Checks of what was rendered, given a way to render one more HelmRelease (kubegate ci: change
     # authority through the render, linter.helm.authority).
@@ -542,7 +543,8 @@ def _run(req: RunRequest) -> RunResult:
 
     say(f"validating {len(checked)} resources")
     crds = _crds([*all_known, *rendered], req.trusted_crds)  # a chart's crds/ count for the rest of the run
-    unvalidated = _schema_check(resources, rendered_resources, crds, config, problems)
+    # --offline (helm_online False) means no network at all: URL schema locations answer from their cache.
+    unvalidated = _schema_check(resources, rendered_resources, crds, config, problems, req.helm_online is False)
     watch.lap("schema")
 
     rules: dict[str, RuleInfo] = dict(BUILTIN_RULES)
@@ -617,7 +619,7 @@ def _crds(known: Sequence[Document], trusted: Mapping[str, Document] | None) -> 
 
 
 def _schema_check(raw: Sequence[Document], rendered: Sequence[Document], crds: Sequence[Document],
-                  config: Config, problems: list[Problem]) -> Counter[str]:
+                  config: Config, problems: list[Problem], offline: bool = False) -> Counter[str]:
     """Validate raw then rendered resources; the count of unvalidated documents is of raw ones only,
     since a render repeats what its sources already counted."""
     if not (raw or rendered) or not is_selected_family("SCHEMA", config):
@@ -627,7 +629,7 @@ def _schema_check(raw: Sequence[Document], rendered: Sequence[Document], crds: S
     validator = SchemaValidator(
         kubernetes_version=config.kubernetes_version, strict=config.strict,
         locations=config.schema_locations, crd_documents=crds, crd_files=config.crds,
-        cache_dir=_cache_dir(), require_schemas=config.require_schemas,
+        cache_dir=_cache_dir(), require_schemas=config.require_schemas, offline=offline,
     )
     problems.extend(validator.setup_problems)
     if config.schema_backend == "kubeconform":

@@ -196,3 +196,39 @@ def test_a_flux_variable_in_a_file_is_judged_after_substitution(tmp_path: Path,
     write(tmp_path, "svc.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: a}\n"
                                 "spec:\n  ports:\n    - port: ${PORT}\n      targetPort: ${TARGET:=8080}\n")
     assert rows(check(tmp_path, capsys)) == []
+
+
+def test_a_crds_catalog_over_http_with_its_cache_and_offline(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """kubeconform parity: the CRDs-catalog layout (`{group}/{kind}_{version}.json`) served by a real HTTP
+    server on 127.0.0.1, kept in the on-disk schema cache, and answered from it alone with --offline."""
+    from tests.helm_servers import http_repository
+
+    monkeypatch.setenv("KUBEGATE_CACHE_DIR", str(tmp_path / "cache"))
+    write(tmp_path, "crds/widget.yaml", json.dumps({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {"group": "example.com", "scope": "Namespaced", "names": {"kind": "Widget", "plural": "widgets"},
+                 "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                     "type": "object", "properties": {"spec": {"type": "object", "properties": {
+                         "size": {"type": "integer"}}}}}}}]}}))
+    served = tmp_path / "www"
+    assert main(["schemas", "build", str(tmp_path / "crds/widget.yaml"), "-o", str(served)]) == 0
+    tree = tmp_path / "tree"
+    write(tree, "w.yaml", "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: apps}\n"
+          "spec:\n  size: big\n")
+    layout = "/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json"
+    capsys.readouterr()
+    # a fresh cache, offline: nothing is fetched, and the finding says why there is no schema
+    with http_repository(served) as url:
+        report = check(tree, capsys, "--offline", "--schema-location", "default", "--schema-location", url + layout)
+        (missing,) = rows(report)
+        assert missing[0] == "SCHEMA-002" and "offline" in missing[2]
+        report = check(tree, capsys, "--schema-location", "default", "--schema-location", url + layout)
+        assert [(r, line) for r, line, _m in rows(report)] == [("SCHEMA-001", 5)]
+    # the server is gone: offline, the cache answers
+    report = check(tree, capsys, "--offline", "--schema-location", "default", "--schema-location", url + layout)
+    assert [(r, line) for r, line, _m in rows(report)] == [("SCHEMA-001", 5)]
+    # a local clone of the same catalog
+    report = check(tree, capsys, "--schema-location", "default", "--schema-location", str(served) + layout)
+    assert [(r, line) for r, line, _m in rows(report)] == [("SCHEMA-001", 5)]

@@ -53,6 +53,7 @@ class SchemaValidator:
         crd_files: Sequence[Path] = (),
         cache_dir: Path | None = None,
         require_schemas: bool = False,
+        offline: bool = False,
     ) -> None:
         self.kubernetes_version = resolve_version(kubernetes_version)
         self.strict = strict
@@ -61,8 +62,9 @@ class SchemaValidator:
         self.unvalidated: Counter[str] = Counter()
         disk = DiskCache(cache_dir if cache_dir is not None else default_cache_dir())
         self._sources: list[SchemaSource] = build_sources(
-            locations, self.kubernetes_version, strict, disk, _catalog_dir()
+            locations, self.kubernetes_version, strict, disk, _catalog_dir(), offline
         )
+        self.offline = offline
         from linter.schema.catalog import CrdCatalog
 
         self._catalog = next((s for s in self._sources if isinstance(s, CrdCatalog)), None)
@@ -143,6 +145,8 @@ class SchemaValidator:
         severity = Severity.ERROR if self.require_schemas else Severity.WARNING
         message = (f"no schema for {field_name(rtype.kind)} in {field_name(rtype.api_version)}; the resource was "
                    "not validated")
+        if self.offline and any(getattr(getattr(s, "_fetcher", None), "offline_misses", None) for s in self._sources):
+            message += " (offline: URL schema locations answered from the schema cache only)"
         # About the whole resource: its start is known from parsing, so no file is composed for it.
         return Problem("SCHEMA-002", message, doc.file, "schema", doc=doc, severity=severity)
 

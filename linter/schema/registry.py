@@ -340,15 +340,19 @@ class HttpFetcher:
     """GETs schema URLs once, keeping successful downloads in the disk cache (as kubeconform's `-cache`).
     Anything but a 200 or a 404 fails the run: a schema we could not fetch is not a pass."""
 
-    def __init__(self, disk: DiskCache | None) -> None:
+    def __init__(self, disk: DiskCache | None, offline: bool = False) -> None:
         self._disk = disk
+        self.offline = offline  # --offline: only the disk cache answers; a miss is an absent schema
+        self.offline_misses: set[str] = set()
         self._memory: dict[str, str | None] = {}
 
     def get(self, url: str) -> str | None:
         if url in self._memory:
             return self._memory[url]
         text = self._disk.read("http", url) if self._disk else None
-        if text is None:
+        if text is None and self.offline:
+            self.offline_misses.add(url)
+        elif text is None:
             text = self._download(url)
             if text is not None and self._disk:
                 self._disk.write("http", url, text)
@@ -382,11 +386,12 @@ class HttpFetcher:
 
 
 def build_sources(
-    locations: Sequence[str], version: str, strict: bool, disk: DiskCache | None, catalog: Path | None
+    locations: Sequence[str], version: str, strict: bool, disk: DiskCache | None, catalog: Path | None,
+    offline: bool = False,
 ) -> list[SchemaSource]:
     """kubeconform's `-schema-location` semantics: `default`, a full template (ends in `json`), or a base
     directory/URL that gets kubeconform's standalone layout appended. Order is precedence."""
-    fetcher = HttpFetcher(disk)
+    fetcher = HttpFetcher(disk, offline)
     sources: list[SchemaSource] = []
     for location in locations:
         if location == "default":
