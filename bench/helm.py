@@ -87,7 +87,8 @@ def make_fleet(root: Path, releases: int) -> None:
         (root / "charts/app" / name).write_text(text)
     (root / "clusters").mkdir()
     (root / "clusters/apps.yaml").write_text(
-        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: apps, namespace: flux-system}\n"
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n"
+        "metadata: {name: apps, namespace: flux-system}\n"
         "spec: {interval: 10m, path: ./apps, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}\n")
     apps = root / "apps"
     apps.mkdir()

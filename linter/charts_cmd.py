@@ -22,7 +22,8 @@ EXAMPLES = """examples:
 """
 
 
-def add_parser(sub: argparse._SubParsersAction, formatter: type[argparse.HelpFormatter]) -> None:
+def add_parser(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+               formatter: type[argparse.HelpFormatter]) -> None:
     charts = sub.add_parser("charts", help="fill the chart cache for offline runs", formatter_class=formatter,
                             description=__doc__.split("\n\n")[1], epilog=EXAMPLES)
     actions = charts.add_subparsers(dest="charts_command", metavar="ACTION", required=True)

@@ -227,7 +227,7 @@ def _chart_exempt(rule_id: str, via: str, chart_only: bool, config: Config) -> b
     """`helm.exempt_charts: {chart: [rule prefixes]}`: findings that only the chart can fix, per chart."""
     table = config.section("helm").get("exempt_charts") or {}
     prefixes = table.get(via.split(" ", 1)[0]) if chart_only and isinstance(table, dict) else None
-    return bool(prefixes) and _longest_prefix(rule_id, tuple(prefixes)) >= 0
+    return isinstance(prefixes, list) and _longest_prefix(rule_id, tuple(str(p) for p in prefixes)) >= 0
 
 
 def _file_ignored(rule_id: str, file: str, config: Config) -> bool:
@@ -291,10 +291,10 @@ def resolve(problems: Iterable[Problem], config: Config, rules: Mapping[str, Rul
         doc = problem.doc
         message = problem.message
         if doc is not None:
-            key = id(doc.obj)
-            if key not in secrets_cache:
-                secrets_cache[key] = secret_values(doc.obj)
-            message = redact(message, secrets_cache[key])
+            obj_id = id(doc.obj)
+            if obj_id not in secrets_cache:
+                secrets_cache[obj_id] = secret_values(doc.obj)
+            message = redact(message, secrets_cache[obj_id])
         via, chart_only = _chart_origin(problem)
         if via and problem.rule_id not in FAIL_CLOSED and _chart_exempt(problem.rule_id, via, chart_only, config):
             continue

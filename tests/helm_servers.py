@@ -130,7 +130,8 @@ def oci_registry(tmp: Path) -> Iterator[str]:
         port = s.getsockname()[1]
     tmp.mkdir(parents=True, exist_ok=True)
     config = tmp / "registry.yml"
-    config.write_text(f"version: 0.1\nlog: {{level: error}}\nstorage:\n  filesystem: {{rootdirectory: {tmp / 'data'}}}\n"
+    config.write_text(f"version: 0.1\nlog: {{level: error}}\n"
+                      f"storage:\n  filesystem: {{rootdirectory: {tmp / 'data'}}}\n"
                       f"http:\n  addr: 127.0.0.1:{port}\n")
     proc = subprocess.Popen([binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -204,8 +204,8 @@ class _Releaser:
             self.counts["failed"] += 1
             return self._problem("RENDER-005", hr, ("spec", "valuesFrom"),
                                  f"HelmRelease {hr.name}: {'; '.join(composed.problems)}")
-        install = spec.get("install") if isinstance(spec.get("install"), dict) else {}
-        test = spec.get("test") if isinstance(spec.get("test"), dict) else {}
+        install: dict[str, Any] = spec["install"] if isinstance(spec.get("install"), dict) else {}
+        test: dict[str, Any] = spec["test"] if isinstance(spec.get("test"), dict) else {}
         target = spec.get("targetNamespace")
         opts = Options(release_name(hr.name, spec), target if isinstance(target, str) and target else namespace,
                        crds=install.get("crds", "Create") != "Skip", tests=test.get("enable") is True,
@@ -277,7 +277,7 @@ class _Releaser:
             return None  # absent, or SOPS-encrypted: the values are not known here
         return object_data(doc.obj)
 
-    def _problem(self, rule: str, hr: Document, path: tuple[str, ...] | tuple[Any, ...], message: str) -> list[Document]:
+    def _problem(self, rule: str, hr: Document, path: tuple[Any, ...], message: str) -> list[Document]:
         self.problems.append(Problem(rule, message, hr.file, "flux", doc=hr, path=path, key=True))
         return []
 

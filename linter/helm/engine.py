@@ -17,6 +17,7 @@ import select
 import signal
 import struct
 import time
+from collections.abc import Callable
 from typing import Any
 
 _HEADER = struct.Struct("!Q")
@@ -184,7 +185,7 @@ def _pull(h: Any, *, ref: str, version: str, destination: str, plain_http: bool,
                            plain_http=plain_http))
 
 
-_OPS = {"render": _render, "tags": _tags, "pull": _pull}
+_OPS: dict[str, Callable[..., Any]] = {"render": _render, "tags": _tags, "pull": _pull}
 
 
 # -- framing -----------------------------------------------------------------------------------------

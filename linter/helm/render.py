@@ -60,7 +60,7 @@ def render(engine: HelmEngine, chart: Chart, values: dict[str, Any], opts: Optio
     if entry is not None:
         try:
             data = json.loads(entry.read_text(encoding="utf-8"))
-            return Rendered([tuple(m) for m in data["manifests"]], data["chart"], cached=True)  # type: ignore[misc]
+            return Rendered([(str(t), str(x)) for t, x in data["manifests"]], str(data["chart"]), cached=True)
         except (OSError, ValueError, KeyError, TypeError):
             pass
     source: str | bytes = chart.source if isinstance(chart.source, bytes) else str(chart.source)

@@ -83,7 +83,8 @@ def _term(op: str, text: str):  # type: ignore[no-untyped-def]
     if not nums:
         return (lambda _v: True) if op in ("=", ">=", "<=", "^", "~", "~>") else (lambda _v: op == "!=")
     exact = parse(text) if wild == len(parts) == 3 else None
-    lo = Version(*(nums + [0, 0, 0])[:3], exact.pre if exact else ())
+    major, minor, patch = (nums + [0, 0, 0])[:3]
+    lo = Version(major, minor, patch, exact.pre if exact else ())
     if op in ("=", "!=") and exact is None:  # 1.2 or 1.2.x: the range it names
         inside = _between(lo, _bump(nums))
         return inside if op == "=" else (lambda v: not inside(v))
