@@ -5,7 +5,8 @@ templates are checked through the HelmReleases that render them); `.gitignore` f
 are honoured, and the configured `exclude` patterns (gitignore syntax, relative to the config root)
 apply to explicit files as well, so a pre-commit hook and a full run agree on what is excluded. Every
 entry with a manifest suffix that is not a directory is yielded, FIFOs, devices and symbolic links
-included: whether it may be read is the loader's decision (linter.fence), the same whichever way the file was reached.
+included: whether it may be read is the loader's decision (linter.fence), the same whichever way the
+file was reached.
 """
 
 from __future__ import annotations
