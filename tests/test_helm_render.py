@@ -374,3 +374,52 @@ def test_post_renderers_patch_the_chart_output(tmp_path: Path, capsys: pytest.Ca
     host = [f for f in findings if f["rule_id"] == "WKL-002"]
     assert len(host) == 1 and host[0]["line"] == 18 and host[0]["chart_only"] is False  # spec.postRenderers
     assert host[0]["rendered_from"] == "app 1.0.0: templates/deployment.yaml"
+
+
+def test_a_private_http_repository_with_credentials_from_the_docker_config(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import base64
+    import http.server
+    import threading
+
+    repo = tmp_path / "served"
+    package(write_chart(tmp_path / "src"), repo)
+    write_index(repo)
+    secret = "s3cr3t-Passw0rd"
+    expected = "Basic " + base64.b64encode(f"ci:{secret}".encode()).decode()
+
+    class Private(http.server.SimpleHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the http.server API
+            if self.headers.get("Authorization") != expected:
+                self.send_error(401)
+                return
+            super().do_GET()
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), lambda *a: Private(*a, directory=str(repo)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    host = f"127.0.0.1:{server.server_address[1]}"
+    try:
+        source = f"---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: c\n" \
+                 f"  namespace: apps\nspec:\n  url: http://{host}\n"
+        root = fleet(tmp_path / "repo", {"hr.yaml": helmrelease("app", "        kind: HelmRepository\n"
+                                                                "        name: c", values="    securityContext:\n"
+                                                                "      privileged: true") + source})
+        monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
+        _code, findings, _summary = check(root, capsys, monkeypatch, "--online", ".")
+        assert any(f["rule_id"] == "RENDER-004" and "HTTP 401" in f["message"] for f in findings)
+        (tmp_path / "docker").mkdir()
+        (tmp_path / "docker" / "config.json").write_text(json.dumps(
+            {"auths": {host: {"auth": base64.b64encode(f"ci:{secret}".encode()).decode()}}}))
+        monkeypatch.chdir(root)
+        capsys.readouterr()
+        main(["check", "--online", "--format", "json", "."])
+        out = capsys.readouterr()
+    finally:
+        server.shutdown()
+        server.server_close()
+    findings = json.loads(out.out)["findings"]
+    assert "WKL-001" in ids(findings) and "RENDER-004" not in ids(findings)
+    assert secret not in out.out + out.err

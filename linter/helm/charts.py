@@ -2,12 +2,11 @@
 
 A chart in the tree (a GitRepository source that is this repository) is read in place, always
 offline. Any other chart is looked up in the chart cache, a directory per source URL holding
-`<chart>-<version>.tgz` archives and the versions last seen (`versions-<chart>.json`), so a semver
-range resolves offline to the newest cached match. Online, an HTTP repository's `index.yaml` is
+`<chart>-<version>.tgz` archives, so a semver range resolves offline to the newest cached match. Online, an HTTP repository's `index.yaml` is
 read, the chosen archive downloaded and checked against the index's digest; an OCI repository's tags
-are listed and the chart pulled by the Helm engine. Credentials come from the Docker/Helm registry
-configuration (`$DOCKER_CONFIG/config.json`, `~/.docker/config.json`) and are never printed: error
-messages name the URL without its user information.
+are listed and the chart pulled by the Helm engine. Credentials come from the registry configuration
+(`$HELM_REGISTRY_CONFIG`, `$DOCKER_CONFIG/config.json`, `~/.docker/config.json`, Helm's own; `auths` by
+host) or from user information in the URL, and are never printed: error messages name the URL without it.
 """
 
 from __future__ import annotations
@@ -168,7 +167,8 @@ class ChartStore:
         if ref.digest:
             version = ""
         elif not version:
-            tags = self.engine.call("tags", self.timeout, ref=ref.url, plain_http=plain, credentials_file=None)
+            tags = self.engine.call("tags", self.timeout, ref=ref.url, plain_http=plain,
+                                    credentials_file=registry_config())
             version = pick(ref.version, tags) or ""
             if not version:
                 raise ValueError(f"no tag of {ref.url} matches {ref.version or '*'}")
@@ -178,7 +178,7 @@ class ChartStore:
         try:
             pull_ref = f"{ref.url}@{ref.digest}" if ref.digest else ref.url
             self.engine.call("pull", self.timeout, ref=pull_ref, version=version, destination=str(tmp),
-                             plain_http=plain, credentials_file=None)
+                             plain_http=plain, credentials_file=registry_config())
             archives = sorted(tmp.glob("*.tgz"))
             if not archives:
                 raise ValueError("the registry returned no chart archive")
@@ -277,8 +277,15 @@ def _basic_auth(url: str) -> str:
     return ""
 
 
+def registry_config() -> str | None:
+    """The credentials file the Helm engine's registry client reads for OCI (None: Helm's default)."""
+    return next((str(p) for p in _registry_configs() if p.is_file()), None)
+
+
 def _registry_configs() -> list[Path]:
     out = []
+    if os.environ.get("HELM_REGISTRY_CONFIG"):
+        out.append(Path(os.environ["HELM_REGISTRY_CONFIG"]))
     if os.environ.get("DOCKER_CONFIG"):
         out.append(Path(os.environ["DOCKER_CONFIG"]) / "config.json")
     out.append(Path.home() / ".docker" / "config.json")
