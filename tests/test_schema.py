@@ -394,6 +394,35 @@ def test_crd_conversion_is_not_strict_when_not_asked() -> None:
     assert "additionalProperties" not in schema and "additionalProperties" not in schema["properties"]["spec"]
 
 
+def _policy_schema() -> dict[str, Any]:
+    # Cilium's CiliumNetworkPolicy shape: junctor branches name fields the structural schema declares.
+    selector = {"type": "object", "properties": {"matchLabels": {"type": "object"}}}
+    spec = {"type": "object",
+            "properties": {"endpointSelector": selector, "nodeSelector": selector, "ingress": {"type": "array"}},
+            "oneOf": [{"properties": {"endpointSelector": {}}, "required": ["endpointSelector"]},
+                      {"properties": {"nodeSelector": {}}, "required": ["nodeSelector"]}],
+            "not": {"properties": {"ingress": {"maxItems": 0}}, "required": ["ingress"]}}
+    return convert({"type": "object", "properties": {"spec": spec}}, ResourceType("cilium.io/v2", "Policy"),
+                   strict=True)
+
+
+@pytest.mark.parametrize(
+    ("spec", "valid"),
+    [
+        ({"endpointSelector": {"matchLabels": {}}, "ingress": [{}]}, True),
+        ({"nodeSelector": {}}, True),
+        ({"endpointSelector": {}, "nodeSelector": {}}, False),  # oneOf: not both
+        ({"endpointSelector": {}, "ingresss": []}, False),  # the structural schema stays closed
+        ({"endpointSelector": {"matchLabel": {}}}, False),
+    ],
+)
+def test_strict_conversion_leaves_junctor_branches_open(spec: dict[str, Any], valid: bool) -> None:
+    import jsonschema_rs
+
+    obj = {"apiVersion": "cilium.io/v2", "kind": "Policy", "metadata": {"name": "p"}, "spec": spec}
+    assert jsonschema_rs.validator_for(_policy_schema()).is_valid(obj) is valid
+
+
 FLUX_SAMPLES: list[tuple[dict[str, Any], list[tuple[Any, ...]]]] = [
     ({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization", "metadata": {"name": "apps", "namespace": "flux-system"},
       "spec": {"interval": "10m", "path": "./apps", "prune": True, "sourceRef": {"kind": "GitRepository", "name": "flux-system"}}}, []),

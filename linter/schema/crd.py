@@ -98,7 +98,11 @@ def _node(node: Any, strict: bool) -> Any:
         if key in _SUBSCHEMA_MAPS and isinstance(value, dict):
             out[key] = {name: _node(sub, strict) for name, sub in value.items()}
         elif key in _SUBSCHEMA_LISTS and isinstance(value, list):
-            out[key] = [_node(sub, strict) for sub in value]
+            # A junctor's branches only constrain fields the structural schema declares (Cilium's
+            # `oneOf: [{required: [endpointSelector]}, ...]`); closing them would reject every field.
+            out[key] = [_node(sub, False) for sub in value]
+        elif key == "not":
+            out[key] = _node(value, False)
         elif key in _SUBSCHEMA_ONE:
             out[key] = _node(value, strict)
         else:
