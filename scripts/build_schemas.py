@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -82,6 +83,9 @@ def build(mirror: Path) -> dict[str, Any]:
         commit = git(repo, "rev-parse", f"{src['tag']}^{{commit}}").strip()
         if commit != src["commit"]:
             sys.exit(f"{src['repository']} {src['tag']} is {commit}, not the pinned {src['commit']}")
+        if src.get("format") == "jsonschema":
+            _jsonschema_source(repo, src, index, catalog)
+            continue
         tags = [t for t in git(repo, "tag", "--sort=creatordate").split() if t.startswith("v")]
         older = tags[:tags.index(src["tag"])][::-TAG_STRIDE]
         kinds = []
@@ -116,6 +120,38 @@ def build(mirror: Path) -> dict[str, Any]:
                           for g, k, p, key, why in RELAX]
     (OUT / "catalog.json").write_text(json.dumps(catalog, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return catalog
+
+
+def _jsonschema_source(repo: Path, src: dict[str, Any], index: int, catalog: dict[str, Any]) -> None:
+    """A CRDs-catalog directory (`<group>/<kind>_<version>.json`, already JSON schemas of the CRDs'
+    openAPIV3Schema): used for projects whose own repository is too large to bring (Cilium). `kinds`
+    in the source maps the lower-case file names to the kinds' names; the newest version is storage."""
+    versions: dict[tuple[str, str], list[str]] = {}
+    for path in src["files"]:
+        group, name = path.rsplit("/", 1)
+        low, version = name[:-len(".json")].rsplit("_", 1)
+        kind = src["kinds"][low]
+        schema = strip(json.loads(git(repo, "show", f"{src['commit']}:{path}")))
+        target = OUT / group / f"{low}_{version}.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps({"openAPIV3Schema": schema}, separators=(",", ":"), sort_keys=True),
+                          encoding="utf-8")
+        versions.setdefault((group, kind), []).append(version)
+    for (group, kind), found in versions.items():
+        catalog["kinds"][f"{group}/{kind}"] = {"versions": sorted(found), "storage": max(found, key=_rank),
+                                               "source": index}
+    catalog["sources"].append({"project": src["project"], "version": src["commit"][:12], "commit": src["commit"],
+                               "url": f"https://github.com/{src['repository']}/tree/{src['commit']}/"
+                                      f"{src['files'][0].rsplit('/', 1)[0]}",
+                               "licence": src["licence"], "kinds": sorted(k for _g, k in versions)})
+
+
+def _rank(version: str) -> tuple[int, int, int]:
+    """Kubernetes version priority: GA over beta over alpha, then the higher number."""
+    m = re.fullmatch(r"v(\d+)(?:(alpha|beta)(\d+))?", version)
+    if m is None:
+        return (0, 0, 0)
+    return (int(m.group(1)), {"alpha": 0, "beta": 1, None: 2}[m.group(2)], int(m.group(3) or 0))
 
 
 def main() -> int:
