@@ -103,7 +103,8 @@ def row(run: FleetRun) -> str:
     warnings = Counter(family(f["rule_id"]) for f in findings if f["severity"] == "warning")
     flux = summary.get("flux", {})
     not_rendered = dict(flux.get("not_rendered", {}))
-    helm = not_rendered.pop("helm", 0)
+    helm = flux.get("helm", {})
+    helm_why = ", ".join(f"{k} {n}" for k, n in sorted(helm.get("not_rendered", {}).items())) or "–"
     ks = flux.get("kustomizations", 0)
 
     def counts(c: Counter[str]) -> str:
@@ -111,10 +112,18 @@ def row(run: FleetRun) -> str:
 
     why = ", ".join(f"{k} {n}" for k, n in sorted(not_rendered.items())) or "–"
     return (f"| {run.name} | {summary.get('documents', '–')} | {run.code}{' traceback' if run.traceback else ''} | "
-            f"{counts(errors)} | {counts(warnings)} | {summary.get('unvalidated_documents', '–')} | "
+            f"{counts(errors)} | {counts(warnings)} | {_share(summary)} | "
             f"{flux.get('rendered', 0)}/{ks} ({flux.get('failed', 0)} failed; not rendered: {why}) | "
-            f"{flux.get('helmreleases', 0) - helm}/{flux.get('helmreleases', 0)} | "
+            f"{helm.get('rendered', 0)}/{flux.get('helmreleases', 0)} ({helm.get('failed', 0)} failed; "
+            f"not rendered: {helm_why}) | "
             f"{run.seconds:.2f} | {run.rss_mb:.0f} |")
+
+
+def _share(summary: dict[str, Any]) -> str:
+    missing, total = summary.get("unvalidated_documents"), summary.get("documents")
+    if not isinstance(missing, int) or not total:
+        return "–"
+    return f"{missing} ({100 * missing / total:.1f}%)"
 
 
 HEADER = ("| fleet | documents | exit | errors (by family) | warnings (by family) | without schema | "
