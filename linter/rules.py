@@ -137,12 +137,13 @@ FLUX_GRAPH_RULES = [
        "Nothing to do if they are not meant to be applied. Pass a file explicitly to check it anyway, or "
        "add its directory to a Kustomization if Flux should apply it.", "flux"),
     _r("RENDER-001", "render-failed", E, "Kustomization could not be rendered",
-       "kustomize failed on the Kustomization's path, or no renderer is installed, so what Flux would apply "
-       "was not checked.",
+       "kustomize failed on the Kustomization's path (or the path uses kustomize helmCharts, which "
+       "kustomize-controller never inflates, so Flux fails the build), or no renderer is installed, so what "
+       "Flux would apply was not checked.",
        "Run `kubectl kustomize PATH` to see the error; install kubectl or kustomize to render.", "flux"),
     _r("RENDER-002", "not-rendered", I, "Kustomization or HelmRelease not rendered",
        "The source is not readable here: a Kustomization whose source is another repository or that uses "
-       "remote bases or kustomize helmCharts, a HelmRelease whose chart is in another Git repository or a "
+       "remote bases, a HelmRelease whose chart is in another Git repository or a "
        "Bucket. What it applies was not checked.",
        "Nothing to do, or check that repository separately.", "flux"),
     _r("RENDER-003", "chart-not-cached", W, "HelmRelease chart not in the chart cache (offline)",

@@ -192,6 +192,25 @@ def test_remote_bases_and_other_sources_are_not_rendered_with_reasons(repo: Path
                                                    ("RENDER-002", "clusters/prod/remote.yaml", 8)]
 
 
+def test_helm_charts_in_a_flux_path_are_the_build_failure_flux_reports(repo: Path) -> None:
+    # kustomize-controller never passes --enable-helm: Flux fails this build, so the gate does too.
+    chart = "helmCharts:\n  - {name: podinfo, repo: 'https://charts.example.com', version: 6.5.0}\n"
+    write(repo, {**BASE, "apps/prod/kustomization.yaml": "resources: [../base]\n",
+                 "apps/base/kustomization.yaml": "resources: [deploy.yaml]\n" + chart,
+                 "apps/other/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n",
+                 "clusters/prod/apps.yaml": ks("apps", "./apps/prod"),
+                 "clusters/prod/other.yaml": ks("other", "./apps/other")})
+    result = run(repo)
+    assert findings(result.problems, "RENDER") == [("RENDER-001", "clusters/prod/apps.yaml", 8)]
+    message = result.problems[0].message
+    assert "apps/base/kustomization.yaml uses kustomize helmCharts" in message and "HelmRelease" in message
+    assert result.problems[0].severity == Severity.ERROR
+    assert result.stats["failed"] == 1 and result.stats["rendered"] == 1
+    # a change elsewhere does not report it again
+    quiet = run(repo, changed=frozenset({repo / "apps/other/cm.yaml"}))
+    assert findings(quiet.problems, "RENDER") == [] and quiet.stats["unchanged"] == 1
+
+
 def test_changed_file_selects_only_its_owning_kustomization(repo: Path) -> None:
     write(repo, {**BASE,
                  "apps/prod/kustomization.yaml": "resources: [../base]\n",

@@ -206,19 +206,36 @@ class _Context:
             return None
         spec = node.doc.obj.get("spec") if isinstance(node.doc.obj.get("spec"), dict) else {}
         inputs = ks_inputs(self.g, ks)
-        why = "uses remote bases" if inputs.remote else "uses kustomize helmCharts" if inputs.helm else ""
-        if why:
-            not_rendered["remote base" if inputs.remote else "kustomize helmCharts"] += 1
+        if inputs.remote:
+            not_rendered["remote base"] += 1
             if self._wanted_file(node.file) or self._touches(inputs.files):
-                self._not_rendered(node, ("spec", "path"), f"Kustomization {node.ref.name} not rendered: {why}",
-                                   problems)
+                self._not_rendered(node, ("spec", "path"), f"Kustomization {node.ref.name} not rendered: uses "
+                                   "remote bases", problems)
             return None
         target = _Target(flux_job(str(node.ref), ks.path, spec, inputs), ks)
-        if inputs.outside:
-            self.render_failed(target, "it reads a directory outside the repository", problems)
-            self.failed += 1
+        if inputs.outside or inputs.helm:
+            # kustomize-controller builds without --enable-helm (fluxcd/kustomize-controller#579, wontfix):
+            # a helmCharts entry is a build Flux fails, not one it applies differently.
+            why = "it reads a directory outside the repository" if inputs.outside else (
+                f"{self.files.show(self._helm_chart_file(inputs))} uses kustomize helmCharts, which "
+                "kustomize-controller never inflates (it builds without --enable-helm), so Flux fails this "
+                "build; install the chart with a HelmRelease (spec.postRenderers for patches)")
+            if self._wanted(target, node):
+                self.render_failed(target, why, problems)
+                self.failed += 1
+            else:
+                self.unchanged += 1
             return None
         return target
+
+    def _helm_chart_file(self, inputs: Inputs) -> Path:
+        """The kustomization file of a build that holds the helmCharts entry."""
+        for path in sorted(inputs.files):
+            obj = self.g.kustomize_dirs.get(path.parent)
+            if path.name in ("kustomization.yaml", "kustomization.yml", "Kustomization") and isinstance(obj, dict) \
+                    and (obj.get("helmCharts") or obj.get("helmChartInflationGenerator")):
+                return path
+        return min(inputs.files)
 
     def _plain_targets(self, covered: set[Path]) -> list[_Target]:
         included = set()
