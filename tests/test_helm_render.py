@@ -135,12 +135,16 @@ def test_an_unreachable_repository_fails_closed_online(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     source = "---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: charts\n" \
              "  namespace: apps\nspec:\n  url: http://127.0.0.1:9/charts\n"
-    root = fleet(tmp_path / "repo", {"apps/hr.yaml": helmrelease(
-        "app", "        kind: HelmRepository\n        name: charts") + source})
-    code, findings, _summary = check(root, capsys, monkeypatch, "--online", ".")
+    ref = "        kind: HelmRepository\n        name: charts"
+    root = fleet(tmp_path / "repo", {"apps/hr.yaml": helmrelease("app", ref) + source,
+                                     "apps/other.yaml": helmrelease("other", ref, name="worker")})
+    code, findings, summary = check(root, capsys, monkeypatch, "--online", ".")
     failed = [f for f in findings if f["rule_id"] == "RENDER-004"]
+    # one cause, one finding: the unreachable host, with the releases (of both charts) it leaves unchecked
     assert code == 1 and len(failed) == 1 and failed[0]["severity"] == "error"
     assert "unreachable" in failed[0]["message"] and failed[0]["line"] == 8
+    assert "2 HelmRelease(s) not rendered (web, worker)" in failed[0]["message"]
+    assert summary["flux"]["helm"]["not_rendered"] == {"chart not fetched": 2}
 
 
 def test_a_wrong_digest_in_the_index_is_refused(

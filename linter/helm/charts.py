@@ -28,6 +28,10 @@ from linter.helm.engine import EngineFailed, HelmEngine, HelmError
 
 MAX_ARCHIVE_BYTES = 64 << 20
 MAX_INDEX_BYTES = 256 << 20
+# Network-level failures (Go's net package and Python's socket errors): the host, not the chart, is at fault.
+_UNREACHABLE = re.compile(r"no such host|connection refused|network is unreachable|no route to host|i/o timeout|"
+                          r"timed out|name or service not known|temporary failure in name resolution",
+                          re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,7 @@ class ChartStore:
     def __init__(self, cache_dir: Path | None, online: bool, engine: HelmEngine, timeout: float = 60.0) -> None:
         self.cache_dir, self.online, self.engine, self.timeout = cache_dir, online, engine, timeout
         self._memo: dict[ChartRef, Chart | Unavailable] = {}
+        self._down: dict[str, Unavailable] = {}  # hosts that could not be reached at all
 
     def get(self, ref: ChartRef) -> Chart:
         if ref not in self._memo:
@@ -94,10 +99,19 @@ class ChartStore:
             return cached
         if not self.online:
             raise Unavailable("not cached", f"{ref.label} is not in the chart cache and the run is offline")
+        host = urllib.parse.urlsplit(ref.url).hostname or ""
+        if host in self._down:
+            raise self._down[host]
         try:
             return self._fetch(ref)
         except (OSError, ValueError, HelmError, EngineFailed, urllib.error.URLError) as exc:
-            raise Unavailable("fetch failed", f"{ref.label} could not be fetched: {_clean(exc)}") from None
+            text = _clean(exc)
+            cause = _UNREACHABLE.search(text)
+            if host and cause:  # one cause for every chart of the host: asked once, reported once
+                self._down[host] = Unavailable("fetch failed", f"{host} is unreachable ({cause.group(0).lower()}), "
+                                               "so its charts could not be fetched")
+                raise self._down[host] from None
+            raise Unavailable("fetch failed", f"{ref.label} could not be fetched: {text}") from None
 
     # -- the cache -----------------------------------------------------------------------------------
     def _dir(self, ref: ChartRef) -> Path | None:
