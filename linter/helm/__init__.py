@@ -10,7 +10,7 @@ on its HelmRelease, and the summary counts rendered / not rendered by reason:
   RENDER-002 info     the source is not readable here (another Git repository, a Bucket)
   RENDER-003 warning  offline and the chart is not in the chart cache (`kubegate charts pull`);
                      one finding per chart, with the count of releases
-  RENDER-004 error    online and the chart could not be fetched (fail closed); one per chart too
+  RENDER-004 error    online and the chart could not be fetched (fail closed); one per chart, or per unreachable host
   RENDER-005 error    Helm failed: a template error, invalid values, output that is not YAML
   RENDER-006 error    the render overran its time or size budget, or crashed the engine
   RENDER-007 warning  helm-python-sdk is not installed (once per run, with the count)
